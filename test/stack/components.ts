@@ -1,0 +1,14 @@
+import type { Component } from "./component.js";
+
+/**
+ * Every component of the local stack, in start order. Each lives in its own module;
+ * they are loaded lazily so `up --only kafka` does not import the Kubernetes code.
+ */
+export const componentLoaders: Record<string, () => Promise<Component>> = {
+  kafka: async () => (await import("./kafka.js")).kafka,
+  clickhouse: async () => (await import("./clickhouse.js")).clickhouse,
+  kube: async () => (await import("./kube.js")).kube,
+  kubelet: async () => (await import("./kubelet-component.js")).kubelet,
+};
+
+export const allComponents = Object.keys(componentLoaders);

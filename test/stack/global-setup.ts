@@ -1,0 +1,20 @@
+import type { TestProject } from "vitest/node";
+import { allComponents } from "./components.js";
+import { up } from "./stack.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    stackEnv: Record<string, string>;
+  }
+}
+
+/**
+ * Brings the stack up once per test run (idempotent: a stack already running is reused).
+ * STACK_COMPONENTS=kafka,clickhouse narrows it for a partial run. The stack is left
+ * running afterwards so the next run starts in seconds; `npm run stack -- down` stops it.
+ */
+export default async function setup(project: TestProject): Promise<void> {
+  const wanted = process.env.STACK_COMPONENTS?.split(",").filter(Boolean) ?? allComponents;
+  const env = await up(wanted);
+  project.provide("stackEnv", env);
+}
