@@ -1,7 +1,21 @@
 import { Command } from "commander";
+import { httpPort, loadRunFile } from "../ingest/config.js";
+import { errorMessage } from "../ingest/errors.js";
+import { runPipe } from "../ingest/runner.js";
 
+/** `clickpipes run -f FILE`: the ingest core in one local process, no Kubernetes (FILE: a ClickPipe and its Secrets). */
 export function runCommand(): Command {
-  return new Command("run").action(() => {
-    throw new Error("clickpipes run: not built yet");
-  });
+  return new Command("run")
+    .description("Run one ClickPipe locally until SIGTERM/SIGINT; FILE holds the ClickPipe and the Secrets it references")
+    .requiredOption("-f, --file <file>", "YAML or JSON file with a ClickPipe document and its kind: Secret documents")
+    .action(async (opts: { file: string }) => {
+      let code: number;
+      try {
+        code = await runPipe(loadRunFile(opts.file), { httpPort: httpPort(process.env) });
+      } catch (err) {
+        process.stderr.write(`clickpipes run: ${errorMessage(err)}\n`);
+        code = 1;
+      }
+      process.exit(code);
+    });
 }

@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { nonEmptyString, pattern } from "./common.js";
+import { CONDITION_STATUSES } from "./conditions.js";
+import { listMap } from "./rules.js";
+
+export const PIPE_PHASES = ["Provisioning", "Setup", "Snapshot", "Running", "Stopped", "Failed", "Completed"] as const;
+export type PipePhase = (typeof PIPE_PHASES)[number];
+
+const counter = (what: string): z.ZodOptional<z.ZodInt> => z.int().min(0).optional().describe(what);
+const time = (what: string): z.ZodOptional<z.ZodISODateTime> =>
+  z.iso.datetime({ offset: true }).optional().describe(what);
+
+/** metav1.Condition, field for field, so kubectl and generic tooling understand it. */
+export const ConditionSchema = z
+  .strictObject({
+    type: pattern("^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$", "a CamelCase condition type such as Ready")
+      .max(316)
+      .describe("Condition type: Ready, SourceReachable, DestinationReachable or Progressing."),
+    status: z.enum(CONDITION_STATUSES).describe("True, False or Unknown."),
+    observedGeneration: z.int().min(0).optional().describe("metadata.generation the condition was computed from."),
+    lastTransitionTime: z.iso.datetime({ offset: true }).describe("When status last changed (RFC 3339)."),
+    reason: pattern("^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$", "a CamelCase reason such as Reconciled")
+      .max(1024)
+      .describe("CamelCase reason, one of the constants in src/api/conditions.ts."),
+    message: z.string().max(32768).describe("Human-readable detail; never contains secret values."),
+  })
+  .describe("A metav1.Condition.");
+
+export const ClickPipeStatusSchema = z
+  .strictObject({
+    phase: z.enum(PIPE_PHASES).optional().describe("Lifecycle phase: Provisioning, Setup, Snapshot, Running, Stopped, Failed or Completed."),
+    observedGeneration: z.int().min(0).optional().describe("metadata.generation the status was computed from."),
+    conditions: listMap(z.array(ConditionSchema).max(16), ["type"]).optional().describe("Conditions, one per type."),
+    replicas: z
+      .strictObject({
+        desired: counter("Consumer replicas wanted (0 when Stopped)."),
+        ready: counter("Consumer replicas ready; the scale subresource reads it."),
+      })
+      .optional()
+      .describe("Consumer replica counts."),
+    selector: nonEmptyString(1024)
+      .optional()
+      .describe("Label selector of the consumer pods (clickpipes.io/pipe=<name>), for the scale subresource and HPA."),
+    ingested: z
+      .strictObject({
+        rows: counter("Rows inserted since the pipe was created."),
+        bytes: counter("Decoded bytes inserted since the pipe was created. Unit: bytes."),
+        lastInsertTime: time("Time of the latest successful insert (RFC 3339)."),
+      })
+      .optional()
+      .describe("Totals of what reached ClickHouse."),
+    errors: z
+      .strictObject({
+        records: counter("Records that could not be ingested and went to the error table."),
+        system: counter("System errors (connection, permissions, ...) logged to clickpipes_log."),
+        lastError: z
+          .strictObject({
+            time: time("When it happened (RFC 3339)."),
+            type: nonEmptyString(255).optional().describe("Error type, as in the error table's error_type."),
+            message: z.string().max(4096).optional().describe("Error message (truncated)."),
+          })
+          .optional()
+          .describe("The latest error."),
+      })
+      .optional()
+      .describe("Error counts."),
+    lag: z
+      .int()
+      .min(0)
+      .optional()
+      .describe("Source backlog where the source can tell: Kafka records behind the high watermark, Kinesis milliseconds behind."),
+  })
+  .describe("Observed state of a ClickPipe, written by the operator.");
+
+export type ClickPipeStatus = z.output<typeof ClickPipeStatusSchema>;
+export type Condition = z.output<typeof ConditionSchema>;

@@ -1,0 +1,223 @@
+/**
+ * Type coercion from decoded JSON values to the values of a JSONEachRow line that a
+ * ClickHouse server with default settings accepts for a column of a given type.
+ *
+ * `compileCoercer(parseType(column.type))` is called once per column; the returned closure
+ * runs per field per row, so it does no parsing of the type and no regex on valid input.
+ *
+ * Missing values: for `undefined` or `null` the coercer of a non-Nullable column returns
+ * `undefined`, which JSON.stringify leaves out of the line, so the server applies the
+ * column's DEFAULT (the type's zero value when there is none). Inside an Array, Map or
+ * Tuple nothing can be left out, so a null element of a non-Nullable type becomes the
+ * type's zero value (`zeroValue`).
+ */
+import { CoercionError, fail } from "./coercion-error.js";
+import {
+  boolCoercer,
+  decimalCoercer,
+  enumCoercer,
+  fixedStringCoercer,
+  floatCoercer,
+  intCoercer,
+  ipv4Coercer,
+  ipv6Coercer,
+  isPlainObject,
+  jsonCoercer,
+  stringCoercer,
+  uuidCoercer,
+  type Coercer,
+} from "./coerce-scalars.js";
+import { dateTime64Coercer, dateTimeCoercer, dateTypeCoercer } from "./coerce-temporal.js";
+import { formatType, type ChType, type TupleElement } from "./type-parser.js";
+
+export { CoercionError, type Coercer };
+
+type Of<K extends ChType["kind"]> = Extract<ChType, { kind: K }>;
+
+/** Runs `coerce` on an element, locating a failure at `segment`. */
+function nested(coerce: Coercer, value: unknown, segment: () => string): unknown {
+  try {
+    return coerce(value);
+  } catch (e) {
+    if (e instanceof CoercionError) throw e.within(segment());
+    throw e;
+  }
+}
+
+function keySegment(key: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+function arrayCoercer(type: Of<"array">): Coercer {
+  const element = compileElement(type.element);
+  const expected = formatType(type);
+  return (v) => {
+    if (!Array.isArray(v)) return fail(expected, v, "not an array");
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i += 1) out[i] = nested(element, v[i], () => `[${i}]`);
+    return out;
+  };
+}
+
+/** JSON object keys are text; the key type decides whether that text is acceptable. */
+function mapCoercer(type: Of<"map">): Coercer {
+  const expected = formatType(type);
+  const keyKind = type.key.kind === "lowCardinality" ? type.key.inner.kind : type.key.kind;
+  const key = keyKind === "string" ? undefined : compileElement(type.key);
+  const value = compileElement(type.value);
+  return (v) => {
+    if (!isPlainObject(v)) return fail(expected, v, "not a JSON object");
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v)) {
+      const outKey = key === undefined ? k : String(nested(key, k, () => `${keySegment(k)} (key)`));
+      out[outKey] = nested(value, v[k], () => keySegment(k));
+    }
+    return out;
+  };
+}
+
+function unnamedTupleCoercer(expected: string, elements: readonly TupleElement[]): Coercer {
+  const coercers = elements.map((e) => compileElement(e.type));
+  const n = coercers.length;
+  return (v) => {
+    if (!Array.isArray(v)) return fail(expected, v, "not an array");
+    if (v.length !== n) return fail(expected, v, `has ${v.length} elements, expected ${n}`);
+    return coercers.map((c, i) => nested(c, v[i], () => `[${i}]`));
+  };
+}
+
+/** Named tuples take an object by name (missing names get zero values) or a positional array. */
+function namedTupleCoercer(expected: string, elements: readonly TupleElement[]): Coercer {
+  const fields = elements.map((e) => ({ name: e.name as string, coerce: compileElement(e.type) }));
+  return (v) => {
+    const out: Record<string, unknown> = {};
+    if (Array.isArray(v)) {
+      if (v.length !== fields.length) return fail(expected, v, `has ${v.length} elements, expected ${fields.length}`);
+      fields.forEach((f, i) => (out[f.name] = nested(f.coerce, v[i], () => `[${i}]`)));
+      return out;
+    }
+    if (!isPlainObject(v)) return fail(expected, v, "not an object or array");
+    for (const f of fields) out[f.name] = nested(f.coerce, v[f.name], () => keySegment(f.name));
+    return out;
+  };
+}
+
+function tupleCoercer(type: Of<"tuple">): Coercer {
+  const expected = formatType(type);
+  const named = type.elements[0]?.name !== undefined;
+  return named ? namedTupleCoercer(expected, type.elements) : unnamedTupleCoercer(expected, type.elements);
+}
+
+/** Dynamic and Variant: the server picks the stored type from the JSON value itself. */
+const passThrough: Coercer = (v) => v;
+
+type Builders = { [K in ChType["kind"]]: (t: Of<K>) => Coercer };
+
+const builders: Builders = {
+  int: intCoercer,
+  float: floatCoercer,
+  bfloat16: floatCoercer,
+  decimal: decimalCoercer,
+  bool: boolCoercer,
+  string: stringCoercer,
+  fixedString: fixedStringCoercer,
+  date: dateTypeCoercer,
+  date32: dateTypeCoercer,
+  dateTime: dateTimeCoercer,
+  dateTime64: dateTime64Coercer,
+  enum: enumCoercer,
+  uuid: uuidCoercer,
+  ipv4: ipv4Coercer,
+  ipv6: ipv6Coercer,
+  lowCardinality: (t) => compileValue(t.inner),
+  nullable: (t) => compileValue(t.inner),
+  array: arrayCoercer,
+  map: mapCoercer,
+  tuple: tupleCoercer,
+  json: jsonCoercer,
+  dynamic: () => passThrough,
+  variant: () => passThrough,
+};
+
+/** Coercer for a value known to be neither null nor undefined. */
+function compileValue(type: ChType): Coercer {
+  const build = builders[type.kind] as (t: ChType) => Coercer;
+  return build(type);
+}
+
+function unwrapLowCardinality(type: ChType): ChType {
+  return type.kind === "lowCardinality" ? type.inner : type;
+}
+
+function isNullable(type: ChType): boolean {
+  const t = unwrapLowCardinality(type);
+  return t.kind === "nullable" || t.kind === "dynamic" || t.kind === "variant";
+}
+
+/** Coercer for an element of an Array, Map or Tuple, where a missing value cannot be left out. */
+function compileElement(type: ChType): Coercer {
+  const coerce = compileValue(type);
+  const missing = isNullable(type) ? null : zeroValue(type);
+  return (v) => (v === null || v === undefined ? missing : coerce(v));
+}
+
+/**
+ * Compiles the coercer of a column type once; call the result per value. Throws
+ * CoercionError (with `expected`, `value`, `reason`, `path`) for a value that does not fit;
+ * the caller adds the column with `err.withColumn(name)`.
+ */
+export function compileCoercer(type: ChType): Coercer {
+  const coerce = compileValue(type);
+  const missing = defaultValue(type);
+  return (v) => (v === null || v === undefined ? missing : coerce(v));
+}
+
+/**
+ * What to write for a column the record has no value for (absent or null): `null` for
+ * Nullable (and Dynamic/Variant) columns, otherwise `undefined`, i.e. leave the key out
+ * of the line so that ClickHouse applies the column's DEFAULT expression or zero value.
+ */
+export function defaultValue(type: ChType): unknown {
+  return isNullable(type) ? null : undefined;
+}
+
+const zeroScalars: { [K in ChType["kind"]]?: unknown } = {
+  float: 0,
+  bfloat16: 0,
+  decimal: "0",
+  bool: false,
+  string: "",
+  fixedString: "",
+  date: "1970-01-01",
+  date32: "1970-01-01",
+  dateTime: 0,
+  dateTime64: "0",
+  uuid: "00000000-0000-0000-0000-000000000000",
+  ipv4: "0.0.0.0",
+  ipv6: "::",
+};
+
+/** The value ClickHouse itself uses as the type's default (0, "", 1970-01-01, [], {} ...). */
+export function zeroValue(type: ChType): unknown {
+  switch (type.kind) {
+    case "int":
+      return type.bits > 32 ? "0" : 0;
+    case "enum":
+      return type.members.reduce((min, m) => (m.value < min.value ? m : min)).name;
+    case "lowCardinality":
+      return zeroValue(type.inner);
+    case "nullable":
+    case "dynamic":
+    case "variant":
+      return null;
+    case "array":
+      return [];
+    case "map":
+    case "json":
+      return {};
+    case "tuple":
+      return type.elements[0]?.name === undefined ? type.elements.map((e) => zeroValue(e.type)) : Object.fromEntries(type.elements.map((e) => [e.name, zeroValue(e.type)]));
+    default:
+      return zeroScalars[type.kind];
+  }
+}

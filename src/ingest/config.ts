@@ -1,0 +1,57 @@
+import { readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
+import { type ClickPipe, parseClickPipe } from "../api/index.js";
+import { ConfigError } from "./errors.js";
+import { type SecretDocument, type SecretResolver, secretsFromDirectory, secretsFromDocuments } from "./secrets.js";
+
+export interface LoadedPipe {
+  readonly pipe: ClickPipe;
+  readonly secrets: SecretResolver;
+}
+
+function documents(file: string): unknown[] {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`, { file });
+  }
+  return parseAllDocuments(text).flatMap((doc) => {
+    if (doc.errors.length > 0) throw new ConfigError(`${file} is not valid YAML: ${doc.errors[0]?.message ?? ""}`, { file });
+    const value: unknown = doc.toJS();
+    return value === null || value === undefined ? [] : [value];
+  });
+}
+
+function kindOf(doc: unknown): string | undefined {
+  return typeof doc === "object" && doc !== null && "kind" in doc ? String((doc as { kind: unknown }).kind) : undefined;
+}
+
+/** `clickpipes run -f FILE`: one ClickPipe and the Secrets it references, as YAML or JSON documents. */
+export function loadRunFile(file: string): LoadedPipe {
+  const docs = documents(file);
+  const pipes = docs.filter((d) => kindOf(d) === "ClickPipe");
+  if (pipes.length !== 1) throw new ConfigError(`${file} must hold exactly one ClickPipe document, found ${pipes.length}`, { file });
+  const secrets = docs.filter((d) => kindOf(d) === "Secret") as SecretDocument[];
+  return { pipe: parseClickPipe(pipes[0]), secrets: secretsFromDocuments(secrets) };
+}
+
+/** `clickpipes consume`: the resolved pipe in CLICKPIPE_CONFIG_FILE, Secrets mounted under CLICKPIPE_SECRETS_DIR. */
+export function loadConsumeConfig(env: NodeJS.ProcessEnv): LoadedPipe {
+  const file = env.CLICKPIPE_CONFIG_FILE;
+  if (file === undefined || file === "") throw new ConfigError("CLICKPIPE_CONFIG_FILE is not set: it must name the pipe's JSON or YAML file");
+  const dir = env.CLICKPIPE_SECRETS_DIR ?? "/etc/clickpipes/secrets";
+  const docs = documents(file);
+  if (docs.length !== 1) throw new ConfigError(`${file} must hold one ClickPipe document, found ${docs.length}`, { file });
+  return { pipe: parseClickPipe(docs[0]), secrets: secretsFromDirectory(dir) };
+}
+
+/** CLICKPIPES_HTTP_PORT (default 8080; 0 picks a free port). */
+export function httpPort(env: NodeJS.ProcessEnv): number {
+  const text = env.CLICKPIPES_HTTP_PORT ?? "8080";
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError(`CLICKPIPES_HTTP_PORT=${JSON.stringify(text)} is not a port: use an integer from 0 to 65535`);
+  }
+  return port;
+}

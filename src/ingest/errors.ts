@@ -1,0 +1,89 @@
+/**
+ * The ingest core's one error hierarchy. Every error says whether retrying can help
+ * (`retriable`) and carries the context needed to act on it; Kafka and ClickHouse errors
+ * are mapped into it at the edges so the retrier and the error router decide from one flag.
+ */
+
+/** Error types written to the error table and to clickpipes_log; stable strings, users filter on them. */
+export const ErrorType = {
+  decode: "DECODE_ERROR",
+  type: "TYPE_ERROR",
+  insert: "INSERT_ERROR",
+  config: "CONFIG_ERROR",
+  schema: "SCHEMA_MISMATCH",
+  source: "SOURCE_ERROR",
+  destination: "DESTINATION_ERROR",
+} as const;
+export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
+
+export class IngestError extends Error {
+  readonly retriable: boolean;
+  readonly errorType: ErrorTypeName;
+  readonly context: Readonly<Record<string, unknown>>;
+
+  constructor(
+    message: string,
+    opts: { errorType: ErrorTypeName; retriable: boolean; cause?: unknown; context?: Record<string, unknown> },
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.errorType = opts.errorType;
+    this.retriable = opts.retriable;
+    this.context = opts.context ?? {};
+  }
+}
+
+/** The pipe cannot work as configured (bad spec, unsupported auth, missing secret): never retried. */
+export class ConfigError extends IngestError {
+  constructor(message: string, context?: Record<string, unknown>) {
+    super(message, { errorType: ErrorType.config, retriable: false, context });
+  }
+}
+
+/** The existing destination table does not match the pipe's columns; each mismatch is listed. */
+export class SchemaMismatchError extends IngestError {
+  readonly mismatches: readonly string[];
+
+  constructor(table: string, mismatches: readonly string[]) {
+    super(`destination table ${table} does not match the pipe: ${mismatches.join("; ")}`, {
+      errorType: ErrorType.schema,
+      retriable: false,
+      context: { table },
+    });
+    this.mismatches = mismatches;
+  }
+}
+
+/** The source (Kafka broker) failed; retriable unless the client says it can never succeed. */
+export class SourceError extends IngestError {
+  constructor(message: string, opts: { retriable: boolean; cause?: unknown; context?: Record<string, unknown> }) {
+    super(message, { errorType: ErrorType.source, ...opts });
+  }
+}
+
+/** ClickHouse refused or could not be reached; `retriable` comes from the ClickHouse error code. */
+export class DestinationError extends IngestError {
+  readonly code: number | undefined;
+
+  constructor(message: string, opts: { retriable: boolean; code?: number; cause?: unknown; context?: Record<string, unknown> }) {
+    super(message, { errorType: ErrorType.destination, retriable: opts.retriable, cause: opts.cause, context: opts.context });
+    this.code = opts.code;
+  }
+}
+
+/** One record that cannot become a row; it goes to the error table, never retried. */
+export class RecordError extends IngestError {
+  constructor(errorType: ErrorTypeName, message: string, context?: Record<string, unknown>) {
+    super(message, { errorType, retriable: false, context });
+  }
+}
+
+export function isRetriable(err: unknown): boolean {
+  if (err instanceof IngestError) return err.retriable;
+  if (typeof err === "object" && err !== null && "retriable" in err) return (err as { retriable: unknown }).retriable === true;
+  return false;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,66 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+/** The consumer's Prometheus metrics, in one registry so tests and processes do not share globals. */
+export class IngestMetrics {
+  readonly registry = new Registry();
+  readonly rows: Counter<"pipe">;
+  readonly bytes: Counter<"pipe">;
+  readonly batches: Counter<"pipe">;
+  readonly recordErrors: Counter<"pipe" | "error_type">;
+  readonly retries: Counter<"pipe" | "operation">;
+  readonly insertSeconds: Histogram<"pipe">;
+  readonly lag: Gauge<"pipe" | "topic" | "partition">;
+
+  constructor(private readonly pipe: string) {
+    const registers = [this.registry];
+    this.rows = new Counter({ name: "clickpipes_rows_total", help: "Rows inserted into the destination table.", labelNames: ["pipe"], registers });
+    this.bytes = new Counter({ name: "clickpipes_bytes_total", help: "Source bytes of the records consumed.", labelNames: ["pipe"], registers });
+    this.batches = new Counter({ name: "clickpipes_batches_total", help: "Batches inserted and committed.", labelNames: ["pipe"], registers });
+    this.recordErrors = new Counter({
+      name: "clickpipes_record_errors_total",
+      help: "Records written to the error table, by error type.",
+      labelNames: ["pipe", "error_type"],
+      registers,
+    });
+    this.retries = new Counter({
+      name: "clickpipes_retries_total",
+      help: "Retried operations after a retriable failure.",
+      labelNames: ["pipe", "operation"],
+      registers,
+    });
+    this.insertSeconds = new Histogram({
+      name: "clickpipes_insert_duration_seconds",
+      help: "Time to insert one batch (rows, error rows and state) into ClickHouse.",
+      labelNames: ["pipe"],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.lag = new Gauge({
+      name: "clickpipes_consumer_lag",
+      help: "Records in the source not yet consumed, per topic and partition.",
+      labelNames: ["pipe", "topic", "partition"],
+      registers,
+    });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  batchDone(rows: number, bytes: number, seconds: number): void {
+    this.rows.inc({ pipe: this.pipe }, rows);
+    this.bytes.inc({ pipe: this.pipe }, bytes);
+    this.batches.inc({ pipe: this.pipe });
+    this.insertSeconds.observe({ pipe: this.pipe }, seconds);
+  }
+
+  recordError(errorType: string): void {
+    this.recordErrors.inc({ pipe: this.pipe, error_type: errorType });
+  }
+
+  retried(operation: string): void {
+    this.retries.inc({ pipe: this.pipe, operation });
+  }
+
+  setLag(key: string, lag: number): void {
+    const slash = key.lastIndexOf("/");
+    this.lag.set({ pipe: this.pipe, topic: key.slice(0, slash), partition: key.slice(slash + 1) }, lag);
+  }
+}

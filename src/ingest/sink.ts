@@ -1,0 +1,130 @@
+import { Readable } from "node:stream";
+import type { ClickHouseClient } from "@clickhouse/client";
+import { DestinationError } from "./errors.js";
+
+/** Maps any failure of a ClickHouse call into the ingest hierarchy (retriable or not). */
+export type DestinationClassifier = (err: unknown, context: Record<string, unknown>) => DestinationError;
+
+export interface ErrorRow {
+  readonly time: string;
+  readonly pipe: string;
+  readonly error_type: string;
+  readonly message: string;
+  readonly raw_message: string;
+  readonly source_position: string;
+}
+
+export interface StateRow {
+  readonly pipe: string;
+  readonly source_position: string;
+  readonly rows: number;
+  readonly bytes: number;
+  readonly record_errors: number;
+  readonly batches: number;
+  readonly position: string;
+  readonly lag: number;
+  readonly last_insert_time: string;
+}
+
+export interface LogRow {
+  readonly time: string;
+  readonly pipe: string;
+  readonly level: string;
+  readonly error_type: string;
+  readonly message: string;
+}
+
+export interface SinkTables {
+  readonly database: string;
+  readonly table: string;
+}
+
+/** DateTime64(3) text in the `basic` input format a ClickHouse server accepts by default. */
+export function chTime(ms: number): string {
+  return new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+}
+
+function quote(name: string): string {
+  return "`" + name.replaceAll("\\", "\\\\").replaceAll("`", "\\`") + "`";
+}
+
+/**
+ * Settings for a batch of records passed through as their own JSON: unknown keys are
+ * ignored (as the mapper ignores them), ISO 8601 times are read as the coercer reads them,
+ * and a null in a non-Nullable column becomes the column's default, as the coercer does.
+ */
+const PASSTHROUGH_SETTINGS = {
+  input_format_skip_unknown_fields: 1,
+  date_time_input_format: "best_effort",
+  input_format_null_as_default: 1,
+} as const;
+
+/** Where batches go; the pipeline depends on this shape only. */
+export interface DestinationSink {
+  /** A JSONEachRow body for the destination table; `passthrough` when it holds records' own JSON. */
+  insertBody(body: Buffer, passthrough: boolean): Promise<void>;
+  insertErrors(rows: readonly ErrorRow[]): Promise<void>;
+  insertState(rows: readonly StateRow[]): Promise<void>;
+  insertLog(rows: readonly LogRow[]): Promise<void>;
+}
+
+/** The thin I/O edge to ClickHouse: inserts rows, error rows, state rows and log rows. */
+export class ClickHouseSink implements DestinationSink {
+  readonly target: string;
+  private readonly errorTable: string;
+  private readonly stateTable: string;
+  private readonly logTable: string;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    tables: SinkTables,
+    private readonly classify: DestinationClassifier,
+  ) {
+    const db = quote(tables.database);
+    this.target = `${db}.${quote(tables.table)}`;
+    this.errorTable = `${db}.${quote(`${tables.table}_clickpipes_error`)}`;
+    this.stateTable = `${db}.${quote("clickpipes_state")}`;
+    this.logTable = `${db}.${quote("clickpipes_log")}`;
+  }
+
+  /** Insert a JSONEachRow body into the destination table. */
+  async insertBody(body: Buffer, passthrough: boolean): Promise<void> {
+    await this.exec(`INSERT INTO ${this.target} FORMAT JSONEachRow`, body, passthrough ? PASSTHROUGH_SETTINGS : {});
+  }
+
+  async insertErrors(rows: readonly ErrorRow[]): Promise<void> {
+    await this.insertObjects(this.errorTable, rows);
+  }
+
+  async insertState(rows: readonly StateRow[]): Promise<void> {
+    await this.insertObjects(this.stateTable, rows);
+  }
+
+  async insertLog(rows: readonly LogRow[]): Promise<void> {
+    await this.insertObjects(this.logTable, rows);
+  }
+
+  async ping(): Promise<void> {
+    await this.exec("SELECT 1", undefined, {});
+  }
+
+  private async insertObjects(table: string, rows: readonly object[]): Promise<void> {
+    if (rows.length === 0) return;
+    const body = Buffer.from(rows.map((r) => JSON.stringify(r)).join("\n"));
+    await this.exec(`INSERT INTO ${table} FORMAT JSONEachRow`, body, {});
+  }
+
+  private async exec(query: string, body: Buffer | undefined, settings: Record<string, string | number>): Promise<void> {
+    try {
+      const result = await this.client.exec({
+        query,
+        clickhouse_settings: settings,
+        ...(body === undefined ? {} : { values: Readable.from([body], { objectMode: false }) }),
+      });
+      // The response body must be consumed or the socket is never released to the pool.
+      for await (const chunk of result.stream) void chunk;
+    } catch (err) {
+      throw this.classify(err, { query: query.slice(0, 120) });
+    }
+  }
+}

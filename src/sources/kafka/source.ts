@@ -1,0 +1,172 @@
+import { type Admin, type Consumer, type EachBatchPayload, type IHeaders, Kafka, type KafkaConfig, type KafkaMessage, logLevel, type LogEntry } from "kafkajs";
+import { type KafkaSource as KafkaSpec, splitList } from "../../api/index.js";
+import { SourceError, errorMessage } from "../../ingest/errors.js";
+import type { Logger } from "../../ingest/logger.js";
+import { type Checkpoint, type RawRecord, type RecordSink, type Source, positionKey } from "../../ingest/source.js";
+
+export interface KafkaSourceOptions {
+  readonly spec: KafkaSpec;
+  readonly client: KafkaConfig;
+  readonly groupId: string;
+  readonly logger: Logger;
+  /** Fetch sizes: large fetches keep the consumer busy; both bound memory. */
+  readonly maxBytesPerPartition?: number;
+  readonly maxBytes?: number;
+  /** Called when kafkajs gives up (a non-retriable failure): the process should stop and be restarted. */
+  readonly onFatal: (err: Error) => void;
+}
+
+/** Commit failures that only mean this member lost its partitions: the new owner re-reads them (duplicates, never loss). */
+const REBALANCE_ERRORS = new Set(["REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "FENCED_INSTANCE_ID"]);
+
+function headerPairs(headers: IHeaders | undefined): (readonly [string, string])[] {
+  const pairs: (readonly [string, string])[] = [];
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    const values = Array.isArray(value) ? value : [value];
+    for (const v of values) if (v !== undefined) pairs.push([key, v.toString()]);
+  }
+  return pairs;
+}
+
+function toRecord(topic: string, partition: number, m: KafkaMessage): RawRecord {
+  return {
+    value: m.value,
+    key: m.key,
+    timestamp: Number(m.timestamp),
+    headers: headerPairs(m.headers),
+    position: { topic, partition, offset: m.offset },
+  };
+}
+
+function kafkaLogCreator(logger: Logger): () => (entry: LogEntry) => void {
+  return () =>
+    ({ level, log }) => {
+      const { message, ...extra } = log;
+      const fields = { component: "kafkajs", ...extra };
+      if (level === logLevel.ERROR) logger.error(fields, message);
+      else if (level === logLevel.WARN) logger.warn(fields, message);
+      else logger.debug(fields, message);
+    };
+}
+
+/**
+ * Kafka through a kafkajs consumer group. Offsets are never committed by kafkajs: the
+ * pipeline commits them after the batch is in ClickHouse. Records handed over are
+ * "resolved" only in kafkajs' memory, so a rebalance re-delivers everything uncommitted.
+ */
+export class KafkaRecordSource implements Source {
+  private readonly kafka: Kafka;
+  private readonly consumer: Consumer;
+  private readonly admin: Admin;
+  private readonly topics: string[];
+  private readonly lagByKey = new Map<string, number>();
+  private delivering = true;
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(private readonly opts: KafkaSourceOptions) {
+    this.kafka = new Kafka({ ...opts.client, logLevel: logLevel.WARN, logCreator: kafkaLogCreator(opts.logger) });
+    this.topics = splitList(opts.spec.topics);
+    this.consumer = this.kafka.consumer({
+      groupId: opts.groupId,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 8 * 1024 * 1024,
+      maxBytes: opts.maxBytes ?? 32 * 1024 * 1024,
+      maxWaitTimeInMs: 1_000,
+      sessionTimeout: 45_000,
+      heartbeatInterval: 3_000,
+    });
+    this.admin = this.kafka.admin();
+  }
+
+  async start(sink: RecordSink): Promise<void> {
+    try {
+      await this.admin.connect();
+      await this.consumer.connect();
+      if (this.opts.spec.offset.strategy === "from_timestamp") await this.seekFreshGroupToTimestamp();
+      await this.consumer.subscribe({ topics: this.topics, fromBeginning: this.opts.spec.offset.strategy !== "from_latest" });
+    } catch (err) {
+      throw new SourceError(`cannot connect to Kafka (${this.opts.client.brokers.toString()}): ${errorMessage(err)}`, {
+        retriable: false,
+        cause: err,
+        context: { groupId: this.opts.groupId },
+      });
+    }
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => sink.onReset());
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) this.opts.onFatal(event.payload.error);
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.deliver(payload, sink),
+    });
+  }
+
+  /** Stop handing records over; resolves once the handler in progress (if any) has returned. */
+  async stopDelivering(): Promise<void> {
+    this.delivering = false;
+    this.consumer.pause(this.topics.map((topic) => ({ topic })));
+    await this.inFlight;
+  }
+
+  async commit(checkpoints: readonly Checkpoint[]): Promise<void> {
+    if (checkpoints.length === 0) return;
+    try {
+      await this.consumer.commitOffsets(checkpoints.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.nextOffset })));
+    } catch (err) {
+      const type = (err as { type?: unknown }).type;
+      if (typeof type === "string" && REBALANCE_ERRORS.has(type)) {
+        this.opts.logger.warn({ err: errorMessage(err) }, "commit refused after a rebalance: these records will be consumed again (at-least-once)");
+        return;
+      }
+      throw new SourceError(`committing offsets failed: ${errorMessage(err)}`, { retriable: true, cause: err, context: { checkpoints } });
+    }
+  }
+
+  lag(): Promise<Map<string, number>> {
+    return Promise.resolve(new Map(this.lagByKey));
+  }
+
+  async close(): Promise<void> {
+    this.delivering = false;
+    await this.consumer.disconnect();
+    await this.admin.disconnect();
+  }
+
+  private async deliver(payload: EachBatchPayload, sink: RecordSink): Promise<void> {
+    const { batch } = payload;
+    if (!this.delivering || payload.isStale() || batch.messages.length === 0) return;
+    const done = this.handle(payload, sink);
+    this.inFlight = done.catch(() => undefined);
+    await done;
+  }
+
+  private async handle({ batch, resolveOffset, heartbeat }: EachBatchPayload, sink: RecordSink): Promise<void> {
+    const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
+    // A long insert (ClickHouse down, retrying) must not get this member evicted from the group.
+    const beat = setInterval(() => {
+      heartbeat().catch((err: unknown) => this.opts.logger.debug({ err: errorMessage(err) }, "heartbeat failed"));
+    }, 3_000);
+    try {
+      await sink.onRecords(records);
+    } finally {
+      clearInterval(beat);
+    }
+    resolveOffset(batch.lastOffset());
+    const key = positionKey(batch);
+    this.lagByKey.set(key, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n)));
+  }
+
+  /** from_timestamp applies to a group with no committed offsets: seek each partition to the first offset at or after the time. */
+  private async seekFreshGroupToTimestamp(): Promise<void> {
+    const at = Date.parse(this.opts.spec.offset.timestamp ?? "");
+    const committed = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: this.topics });
+    const fresh = committed.every((t) => t.partitions.every((p) => p.offset === "-1"));
+    if (!fresh) return;
+    for (const topic of this.topics) {
+      const partitions = await this.admin.fetchTopicOffsetsByTimestamp(topic, at);
+      await this.admin.setOffsets({ groupId: this.opts.groupId, topic, partitions });
+    }
+    this.opts.logger.info({ timestamp: this.opts.spec.offset.timestamp }, "new consumer group positioned by timestamp");
+  }
+}

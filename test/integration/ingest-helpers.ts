@@ -1,0 +1,147 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ClickHouseClient, ClickHouseLogLevel, createClient } from "@clickhouse/client";
+import { Kafka, type KafkaConfig, logLevel, type Message } from "kafkajs";
+import { stringify } from "yaml";
+import { repoRoot } from "../stack/env.js";
+
+export type StackEnv = Record<string, string>;
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomBytes(4).toString("hex")}`;
+}
+
+export function clickhouse(env: StackEnv, url = env.CLICKHOUSE_URL): ClickHouseClient {
+  return createClient({ url, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, request_timeout: 120_000, log: { level: ClickHouseLogLevel.OFF } });
+}
+
+export async function queryRows<T>(ch: ClickHouseClient, query: string): Promise<T[]> {
+  const result = await ch.query({ query, format: "JSONEachRow" });
+  return result.json<T>();
+}
+
+export async function count(ch: ClickHouseClient, query: string): Promise<number> {
+  const rows = await queryRows<{ c: string | number }>(ch, query);
+  return Number(rows[0]?.c ?? 0);
+}
+
+export function kafka(env: StackEnv, config: Partial<KafkaConfig> = {}): Kafka {
+  return new Kafka({ clientId: "ingest-test", brokers: [env.KAFKA_BROKERS as string], logLevel: logLevel.NOTHING, ...config });
+}
+
+export async function createTopic(env: StackEnv, topic: string, partitions: number): Promise<void> {
+  const admin = kafka(env).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Produce messages round-robin over the partitions, in chunks so 100k messages go quickly. */
+export async function produce(env: StackEnv, topic: string, messages: readonly Message[], partitions: number, config: Partial<KafkaConfig> = {}): Promise<void> {
+  const producer = kafka(env, config).producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    const chunk = 5_000;
+    for (let i = 0; i < messages.length; i += chunk) {
+      const part = messages.slice(i, i + chunk).map((m, j) => ({ ...m, partition: m.partition ?? (i + j) % partitions }));
+      await producer.send({ topic, messages: part });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export interface PipeFileOptions {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly database: string;
+  readonly table: string;
+  readonly kafka: Record<string, unknown>;
+  readonly columns?: readonly { name: string; type: string }[];
+  readonly managedTable?: boolean;
+  readonly fieldMappings?: readonly { sourceField: string; destinationField: string }[];
+  readonly settings?: Record<string, unknown>;
+  readonly secrets?: Record<string, Record<string, string>>;
+  readonly clickhouseUrl?: string;
+  readonly sortingKey?: readonly string[];
+}
+
+/** A `clickpipes run` file: the ClickPipe and its Secrets. */
+export function writePipeFile(env: StackEnv, o: PipeFileOptions): string {
+  const dir = mkdtempSync(join(tmpdir(), "ingest-"));
+  const pipe = {
+    apiVersion: "clickpipes.io/v1alpha1",
+    kind: "ClickPipe",
+    metadata: { name: o.name, namespace: o.namespace ?? "test" },
+    spec: {
+      source: { kafka: o.kafka },
+      destination: {
+        clickhouse: { url: o.clickhouseUrl ?? env.CLICKHOUSE_URL, credentialsSecretRef: { name: "ch-admin" } },
+        database: o.database,
+        table: o.table,
+        managedTable: o.managedTable ?? true,
+        ...(o.columns === undefined ? {} : { columns: o.columns }),
+        ...(o.sortingKey === undefined ? {} : { tableDefinition: { engine: { type: "MergeTree" }, sortingKey: o.sortingKey } }),
+      },
+      ...(o.fieldMappings === undefined ? {} : { fieldMappings: o.fieldMappings }),
+      settings: { streamingMaxInsertWaitTime: "1s", ...o.settings },
+    },
+  };
+  const secrets = { "ch-admin": { username: env.CLICKHOUSE_USER as string, password: env.CLICKHOUSE_PASSWORD as string }, ...o.secrets };
+  const docs = [
+    pipe,
+    ...Object.entries(secrets).map(([name, stringData]) => ({ apiVersion: "v1", kind: "Secret", metadata: { name }, stringData })),
+  ];
+  const file = join(dir, "pipe.yaml");
+  writeFileSync(file, docs.map((d) => stringify(d)).join("---\n"));
+  return file;
+}
+
+export interface Consumer {
+  readonly child: ChildProcess;
+  readonly logFile: string;
+  readonly exited: Promise<number | null>;
+  log(): string;
+}
+
+/** `clickpipes run -f FILE` as a child process (through tsx, as a developer runs it). */
+export function startConsumer(file: string, extraEnv: Record<string, string> = {}): Consumer {
+  const logFile = `${file}.${Date.now()}.log`;
+  const out = createWriteStream(logFile);
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli/main.ts"), "run", "-f", file], {
+    cwd: repoRoot,
+    env: { ...process.env, CLICKPIPES_HTTP_PORT: "0", LOG_LEVEL: "info", ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, logFile, exited, log: () => readFileSync(logFile, "utf8") };
+}
+
+export async function stopConsumer(c: Consumer, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+  if (c.child.exitCode !== null || c.child.signalCode !== null) return c.child.exitCode;
+  c.child.kill(signal);
+  return c.exited;
+}
+
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 120_000, consumer?: Consumer): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  const tail = consumer === undefined ? "" : `\nconsumer log tail:\n${consumer.log().slice(-3000)}`;
+  throw new Error(`timed out waiting for ${what} (last error: ${String(lastError)})${tail}`);
+}
