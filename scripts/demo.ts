@@ -101,6 +101,7 @@ function pointAtStack(env: StackEnv, source: Record<string, unknown>, destinatio
   }
   source.brokers = env.KAFKA_BROKERS;
   source.topics = TOPIC;
+  source.consumerGroup = "clickpipes-demo-events";
   source.offset = { strategy: "from_beginning" };
   record(destination.clickhouse).url = env.CLICKHOUSE_URL;
   destination.database = DATABASE;

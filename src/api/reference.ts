@@ -25,16 +25,23 @@ function typeOf(node: OpenApiSchema): string {
   return type;
 }
 
+const CONSTRAINT_LABELS: readonly (readonly [string, (value: string) => string])[] = [
+  ["minimum", (v) => `min ${v}`],
+  ["maximum", (v) => `max ${v}`],
+  ["minItems", (v) => `at least ${v} items`],
+  ["maxItems", (v) => `at most ${v} items`],
+  ["maxLength", (v) => `at most ${v} characters`],
+  ["pattern", (v) => `pattern \`${v}\``],
+  ["format", (v) => `format ${v}`],
+];
+
 function constraints(node: OpenApiSchema): string[] {
   const out: string[] = [];
   if (Array.isArray(node["enum"])) out.push(`one of: ${node["enum"].map((v) => `\`${String(v)}\``).join(", ")}`);
-  if (node["minimum"] !== undefined) out.push(`min ${String(node["minimum"])}`);
-  if (node["maximum"] !== undefined) out.push(`max ${String(node["maximum"])}`);
-  if (node["minItems"] !== undefined) out.push(`at least ${String(node["minItems"])} items`);
-  if (node["maxItems"] !== undefined) out.push(`at most ${String(node["maxItems"])} items`);
-  if (node["maxLength"] !== undefined) out.push(`at most ${String(node["maxLength"])} characters`);
-  if (node["pattern"] !== undefined) out.push(`pattern \`${String(node["pattern"])}\``);
-  if (node["format"] !== undefined) out.push(`format ${String(node["format"])}`);
+  for (const [key, label] of CONSTRAINT_LABELS) {
+    const value = node[key];
+    if (typeof value === "string" || typeof value === "number") out.push(label(String(value)));
+  }
   const keys = node["x-kubernetes-list-map-keys"];
   if (Array.isArray(keys)) out.push(`unique by ${keys.join(", ")}`);
   return out;

@@ -54,7 +54,7 @@ export function listMap<S extends z.ZodArray>(schema: S, keys: readonly string[]
         params: { wrong: `duplicate ${keys.join(" + ")} ${id.slice(1, -1)}` },
       });
     });
-  }) as S;
+  });
   extensions.set(refined, { "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": [...keys] });
   return refined;
 }

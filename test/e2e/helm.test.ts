@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
@@ -33,9 +34,24 @@ type Obj = {
   [key: string]: unknown;
 };
 
-const toolEnv = (): Record<string, string | undefined> => ({ KUBECONFIG: env.KUBECONFIG, PATH: `${env.STACK_BIN}:${process.env.PATH ?? ""}` });
-const kubectl = (args: string[], input?: string): Promise<string> => run(join(env.STACK_BIN!, "kubectl"), args, { env: toolEnv(), input });
-const helm = (args: string[]): Promise<string> => run(join(env.STACK_BIN!, "helm"), args, { env: toolEnv() });
+/** Runs a stack tool; resolves with its stdout (helm warns on stderr about the chart's CRD symlink), rejects with both. */
+function tool(name: string, args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(env.STACK_BIN!, name), args, {
+      env: { ...process.env, KUBECONFIG: env.KUBECONFIG, PATH: `${env.STACK_BIN}:${process.env.PATH ?? ""}` },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${name} ${args.join(" ")} exited ${code}:\n${err}${out}`.slice(-4000)))));
+    child.stdin.end(input ?? "");
+  });
+}
+const kubectl = (args: string[], input?: string): Promise<string> => tool("kubectl", args, input);
+const helm = (args: string[]): Promise<string> => tool("helm", args);
 
 let kubeVersion = "";
 

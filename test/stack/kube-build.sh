@@ -15,6 +15,13 @@ STAMPS="$ROOT/stamps"
 TIMES="$ROOT/build-times.txt"
 mkdir -p "$BIN" "$STAMPS"
 
+# One build at a time per cache: a second `stack up` waits here instead of compiling twice.
+exec 9>"$ROOT/build.lock"
+if ! flock -n 9; then
+  echo "[kube-build] another build holds $ROOT/build.lock; waiting for it"
+  flock 9
+fi
+
 export GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
 NICE=(nice -n 10)
 START=$(date +%s)
@@ -72,8 +79,8 @@ if [ "$need_k8s" = 1 ]; then
     LDF+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$MINOR -X $p.gitTreeState=clean"
   done
   build_k8s() { # writes to a temp name so an interrupted build never looks finished
-    (cd "$SRC" && "${NICE[@]}" go build -trimpath -ldflags "$LDF" -o "$BIN/$1.tmp" "k8s.io/kubernetes/cmd/$1") \
-      && mv "$BIN/$1.tmp" "$BIN/$1"
+    (cd "$SRC" && "${NICE[@]}" go build -trimpath -ldflags "$LDF" -o "$BIN/$1.tmp.$$" "k8s.io/kubernetes/cmd/$1") \
+      && mv "$BIN/$1.tmp.$$" "$BIN/$1"
   }
   for b in "${K8S_BINS[@]}"; do
     is_built "$b" "$K8S_VERSION" || run_timed "$b" "$K8S_VERSION" build_k8s "$b"

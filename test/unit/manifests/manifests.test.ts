@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -64,5 +65,31 @@ describe("clickpipes validate on the examples", () => {
     const { code, lines } = await validate(join(examplesDir, name));
     expect(lines.join("\n")).toMatch(/: valid$/);
     expect(code).toBe(0);
+  });
+});
+
+describe("the clickpipes binary", () => {
+  function cli(...args: string[]): Promise<{ code: number; stdout: string }> {
+    return new Promise((resolve) => {
+      execFile(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: root, timeout: 60_000 }, (error, stdout) => {
+        resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout });
+      });
+    });
+  }
+
+  it("exits 0 for valid files and 1 with one line per problem otherwise", { timeout: 120_000 }, async () => {
+    const valid = await cli("validate", "-f", "examples/kafka-json.yaml", "examples/postgres-cdc.yaml");
+    expect(valid.code).toBe(0);
+    const invalid = await cli("validate", "-f", "examples/kafka-json.yaml", "test/unit/manifests/invalid/008-replicas-11.yaml");
+    expect(invalid).toEqual({
+      code: 1,
+      stdout: "test/unit/manifests/invalid/008-replicas-11.yaml:1 spec.scaling.replicas: 11 is too large (at most 10)\n",
+    });
+  });
+
+  it("prints the checked-in CRD", { timeout: 60_000 }, async () => {
+    const printed = await cli("crd");
+    expect(printed.code).toBe(0);
+    expect(printed.stdout).toBe(readFileSync(join(root, "crds/clickpipes.io_clickpipes.yaml"), "utf8"));
   });
 });

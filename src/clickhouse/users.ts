@@ -1,0 +1,76 @@
+/**
+ * SQL for the per-pipe ClickHouse user and its grants. The operator runs these with the
+ * endpoint's admin credentials; the consumer then connects as the pipe's user.
+ *
+ * What the consumer does as that user, and so what `destinationOnly` grants:
+ * - INSERT into the destination table, its `<table>_clickpipes_error` table and `clickpipes_log`;
+ * - INSERT and SELECT on `clickpipes_state` (exactly-once delivery reads back its positions);
+ * - reading the destination's columns from system.columns at start needs no grant of its
+ *   own: ClickHouse shows a table's columns to a user with any privilege on the table.
+ * `full` grants ALL on the destination database (for materialized views and dictionaries
+ * fed by the table). `customRole` grants the named role, plus the pipe's own bookkeeping
+ * tables so the pipe works whatever the role holds.
+ *
+ * Grants only add: narrowing a user's rights (full → destinationOnly) is done by dropping
+ * and re-creating the user, so there is never a window in which a running consumer has
+ * lost a right it still needs.
+ */
+import { createHash } from "node:crypto";
+import { quoteIdent, quoteString } from "./client.js";
+import { errorTableName, LOG_TABLE, STATE_TABLE } from "./ddl.js";
+
+export type PipePermissions = { readonly kind: "full" } | { readonly kind: "destinationOnly" } | { readonly kind: "customRole"; readonly role: string };
+
+/** Longest user name we generate; ClickHouse accepts more, but names show up in logs and grants. */
+const MAX_USER_NAME = 64;
+
+/**
+ * The ClickHouse user of a pipe (`<namespace>/<name>`): readable, and unique thanks to a
+ * hash of the pipe name, since `a-b/c` and `a/b-c` sanitise alike.
+ */
+export function pipeUserName(pipe: string): string {
+  const hash = createHash("sha256").update(pipe).digest("hex").slice(0, 8);
+  const readable = pipe.replace(/[^A-Za-z0-9_]+/g, "_").slice(0, MAX_USER_NAME - "clickpipes__".length - hash.length);
+  return `clickpipes_${readable}_${hash}`;
+}
+
+/** Creates the user if absent; `setPasswordSql` brings an existing user's password in line with its Secret. */
+export function createUserSql(user: string, password: string, defaultDatabase?: string): string {
+  const db = defaultDatabase === undefined ? "" : ` DEFAULT DATABASE ${quoteIdent(defaultDatabase)}`;
+  return `CREATE USER IF NOT EXISTS ${quoteIdent(user)} IDENTIFIED WITH sha256_password BY ${quoteString(password)}${db}`;
+}
+
+export function setPasswordSql(user: string, password: string): string {
+  return `ALTER USER ${quoteIdent(user)} IDENTIFIED WITH sha256_password BY ${quoteString(password)}`;
+}
+
+export function dropUserSql(user: string): string {
+  return `DROP USER IF EXISTS ${quoteIdent(user)}`;
+}
+
+function on(db: string, table: string): string {
+  return `${quoteIdent(db)}.${quoteIdent(table)}`;
+}
+
+/** The bookkeeping tables every consumer writes, whatever its permissions. */
+function bookkeepingGrants(db: string, table: string, user: string): string[] {
+  const u = quoteIdent(user);
+  return [
+    `GRANT INSERT ON ${on(db, errorTableName(table))} TO ${u}`,
+    `GRANT INSERT ON ${on(db, LOG_TABLE)} TO ${u}`,
+    `GRANT INSERT, SELECT ON ${on(db, STATE_TABLE)} TO ${u}`,
+  ];
+}
+
+/** GRANT statements giving `user` what a pipe writing `db.table` needs under `permissions`. */
+export function grantsSql(permissions: PipePermissions, db: string, table: string, user: string): string[] {
+  const u = quoteIdent(user);
+  switch (permissions.kind) {
+    case "full":
+      return [`GRANT ALL ON ${quoteIdent(db)}.* TO ${u}`];
+    case "destinationOnly":
+      return [`GRANT INSERT ON ${on(db, table)} TO ${u}`, ...bookkeepingGrants(db, table, user)];
+    case "customRole":
+      return [`GRANT ${quoteIdent(permissions.role)} TO ${u}`, `ALTER USER ${u} DEFAULT ROLE ALL`, ...bookkeepingGrants(db, table, user)];
+  }
+}

@@ -1,0 +1,77 @@
+import { ClickHouseError as ClientServerError } from "@clickhouse/client";
+import { describe, expect, it } from "vitest";
+import { chTimeToIso, ReadingsCache, readDatabase, type Endpoint, type Querier } from "./clickhouse-readings.js";
+
+const endpoint: Endpoint = { url: "http://ch:8123", username: "admin", password: "pw" };
+
+function serverError(code: number, type: string, message: string): ClientServerError {
+  return new ClientServerError({ message: `${message}. (${type}) (version 26.7.2.1)`, code: String(code), type });
+}
+
+const fixture: Querier = (_e, sql) => {
+  if (sql.includes("clickpipes_state")) return Promise.resolve([{ pipe: "a/p1", total_rows: "120", total_bytes: "9000", total_record_errors: "4", latest_insert_time: "2026-01-01 12:00:00.123" }]);
+  if (sql.includes("clickpipes_log")) return Promise.resolve([{ pipe: "a/p1", n: "2", t: "2026-01-01 11:00:00.000", type: "INSERT", message: "timeout" }]);
+  return Promise.resolve([{ pipe: "a/p1", t: "2026-01-01 11:30:00.500", type: "DECODE", message: "Unexpected token" }]);
+};
+
+describe("readDatabase", () => {
+  it("turns the grouped rows into per-pipe totals, system errors and the last record error", async () => {
+    const r = await readDatabase(fixture, endpoint, "default", 1);
+    expect(r.reachability.ok).toBe(true);
+    expect(r.totals.get("a/p1")).toEqual({ rows: 120, bytes: 9000, recordErrors: 4, lastInsertTime: "2026-01-01T12:00:00.123Z" });
+    expect(r.system.get("a/p1")).toEqual({ count: 2, last: { time: "2026-01-01T11:00:00.000Z", type: "INSERT", message: "timeout" } });
+    expect(r.lastRecordError.get("a/p1")).toEqual({ time: "2026-01-01T11:30:00.500Z", type: "DECODE", message: "Unexpected token" });
+  });
+
+  it("reads a database where no pipe has run yet as empty, not as unreachable", async () => {
+    const q: Querier = (_e, sql) =>
+      Promise.reject(
+        sql.includes("merge(")
+          ? serverError(636, "CANNOT_EXTRACT_TABLE_STRUCTURE", "There are no tables satisfied provided regexp")
+          : serverError(60, "UNKNOWN_TABLE", "Unknown table expression identifier 'default.clickpipes_state'"),
+      );
+    const r = await readDatabase(q, endpoint, "default", 1);
+    expect(r.reachability.ok).toBe(true);
+    expect(r.totals.size).toBe(0);
+  });
+
+  it("reports an endpoint that does not answer, and one that rejects the credentials", async () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8123"), { code: "ECONNREFUSED" });
+    const down = await readDatabase(() => Promise.reject(refused), endpoint, "default", 1);
+    expect(down.reachability).toMatchObject({ ok: false, reason: "DestinationUnreachable" });
+    expect(down.reachability.message).toContain("ECONNREFUSED");
+    const denied = await readDatabase(() => Promise.reject(serverError(516, "AUTHENTICATION_FAILED", "admin: Authentication failed")), endpoint, "default", 1);
+    expect(denied.reachability).toMatchObject({ ok: false, reason: "DestinationAuthenticationFailed" });
+  });
+});
+
+describe("ReadingsCache", () => {
+  it("reads each endpoint and database once per interval however many pipes ask", async () => {
+    let now = 0;
+    let queries = 0;
+    const q: Querier = (e, sql) => {
+      queries++;
+      return fixture(e, sql);
+    };
+    const cache = new ReadingsCache(q, 1000, () => now);
+    await Promise.all(Array.from({ length: 50 }, () => cache.get(endpoint, "default")));
+    expect(queries).toBe(3);
+    now = 500;
+    await cache.get(endpoint, "default");
+    expect(queries).toBe(3);
+    await cache.get(endpoint, "other");
+    expect(queries).toBe(6);
+    now = 1500;
+    await cache.get(endpoint, "default");
+    expect(queries).toBe(9);
+  });
+});
+
+describe("chTimeToIso", () => {
+  it("converts ClickHouse UTC text and treats the epoch (never) as absent", () => {
+    expect(chTimeToIso("2026-01-01 12:00:00.123")).toBe("2026-01-01T12:00:00.123Z");
+    expect(chTimeToIso("2026-01-01 12:00:00")).toBe("2026-01-01T12:00:00.000Z");
+    expect(chTimeToIso("1970-01-01 00:00:00.000")).toBeUndefined();
+    expect(chTimeToIso(undefined)).toBeUndefined();
+  });
+});

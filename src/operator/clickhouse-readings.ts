@@ -1,0 +1,144 @@
+import { createHash } from "node:crypto";
+import { ConditionReason } from "../api/index.js";
+import { classifyClickHouseError } from "../clickhouse/errors.js";
+import { quoteIdent, quoteString } from "../clickhouse/client.js";
+import { stateTotalsSql } from "../clickhouse/ddl.js";
+import type { LastError, PipeTotals, Reachability, SystemErrors } from "./status.js";
+
+/**
+ * What the consumers wrote to ClickHouse, read for every pipe of an endpoint at once: one
+ * grouped query per (endpoint, database) and refresh interval, however many pipes share it,
+ * instead of one per pipe.
+ */
+
+export interface Endpoint {
+  readonly url: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+/** Runs one read query and returns its rows (JSONEachRow); a real client or a fake. */
+export type Querier = (endpoint: Endpoint, sql: string) => Promise<Record<string, unknown>[]>;
+
+export interface DatabaseReadings {
+  readonly fetchedAt: number;
+  /** Whether the endpoint answered; its failure message otherwise. */
+  readonly reachability: Reachability;
+  /** Per pipe id; empty when the endpoint could not be read. */
+  readonly totals: ReadonlyMap<string, PipeTotals>;
+  readonly system: ReadonlyMap<string, SystemErrors>;
+  readonly lastRecordError: ReadonlyMap<string, LastError>;
+}
+
+export function endpointKey(endpoint: Endpoint, database: string): string {
+  const secret = createHash("sha256").update(endpoint.password).digest("hex").slice(0, 12);
+  return `${endpoint.url}|${endpoint.username}|${secret}|${database}`;
+}
+
+/** ClickHouse DateTime64 text in UTC (`2026-01-01 12:00:00.123`) as RFC 3339. */
+export function chTimeToIso(value: unknown): string | undefined {
+  if (typeof value !== "string" || value === "" || value.startsWith("1970-01-01")) return undefined;
+  return `${value.replace(" ", "T")}${value.includes(".") ? "" : ".000"}Z`;
+}
+
+const num = (v: unknown): number => (typeof v === "number" ? v : Number(v ?? 0));
+const str = (v: unknown): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v));
+
+export function systemErrorsSql(database: string): string {
+  return `SELECT pipe, count() AS n, max(time) AS t, argMax(error_type, time) AS type, argMax(message, time) AS message FROM ${quoteIdent(database)}.clickpipes_log WHERE level = 'error' GROUP BY pipe`;
+}
+
+/** Every `<table>_clickpipes_error` of the database in one query, through the merge() table function. */
+export function recordErrorsSql(database: string): string {
+  return `SELECT pipe, max(time) AS t, argMax(error_type, time) AS type, argMax(message, time) AS message FROM merge(${quoteString(database)}, '_clickpipes_error$') GROUP BY pipe`;
+}
+
+/** A table that does not exist yet (no pipe has run here): no rows, not a failure. */
+function isMissingTable(error: unknown): boolean {
+  const e = classifyClickHouseError(error);
+  // 636: merge() found no `<table>_clickpipes_error` table in the database
+  return [60, 81, 636].includes(Number(e.code)) || ["UNKNOWN_TABLE", "UNKNOWN_DATABASE", "CANNOT_EXTRACT_TABLE_STRUCTURE"].includes(e.type ?? "");
+}
+
+async function rowsOrEmpty(query: Querier, endpoint: Endpoint, sql: string): Promise<Record<string, unknown>[]> {
+  try {
+    return await query(endpoint, sql);
+  } catch (error) {
+    if (isMissingTable(error)) return [];
+    throw error;
+  }
+}
+
+function lastErrorOf(row: Record<string, unknown>): LastError | undefined {
+  const time = chTimeToIso(row.t);
+  if (!time) return undefined;
+  return { time, type: str(row.type), message: str(row.message) };
+}
+
+export function unreachable(error: unknown): Reachability {
+  const e = classifyClickHouseError(error);
+  const auth = e.type === "AUTHENTICATION_FAILED" || e.code === 516 || e.code === 192 || e.code === 194;
+  return {
+    ok: false,
+    reason: auth ? ConditionReason.DestinationAuthenticationFailed : ConditionReason.DestinationUnreachable,
+    message: auth ? `ClickHouse rejected the admin credentials: ${e.message}` : `ClickHouse did not answer: ${e.message}`,
+  };
+}
+
+export async function readDatabase(query: Querier, endpoint: Endpoint, database: string, now: number): Promise<DatabaseReadings> {
+  try {
+    const [totalsRows, systemRows, errorRows] = [
+      await rowsOrEmpty(query, endpoint, stateTotalsSql(database)),
+      await rowsOrEmpty(query, endpoint, systemErrorsSql(database)),
+      await rowsOrEmpty(query, endpoint, recordErrorsSql(database)),
+    ];
+    const totals = new Map<string, PipeTotals>();
+    for (const r of totalsRows) {
+      const last = chTimeToIso(r.latest_insert_time);
+      totals.set(str(r.pipe), { rows: num(r.total_rows), bytes: num(r.total_bytes), recordErrors: num(r.total_record_errors), ...(last ? { lastInsertTime: last } : {}) });
+    }
+    const system = new Map<string, SystemErrors>();
+    for (const r of systemRows) {
+      const last = lastErrorOf(r);
+      system.set(str(r.pipe), { count: num(r.n), ...(last ? { last } : {}) });
+    }
+    const lastRecordError = new Map<string, LastError>();
+    for (const r of errorRows) {
+      const last = lastErrorOf(r);
+      if (last) lastRecordError.set(str(r.pipe), last);
+    }
+    return { fetchedAt: now, reachability: { ok: true, reason: ConditionReason.DestinationReachable, message: "ClickHouse answered" }, totals, system, lastRecordError };
+  } catch (error) {
+    return { fetchedAt: now, reachability: unreachable(error), totals: new Map(), system: new Map(), lastRecordError: new Map() };
+  }
+}
+
+/** Readings per (endpoint, database), refreshed at most once per `maxAgeMs`, concurrent askers sharing one read. */
+export class ReadingsCache {
+  private readonly entries = new Map<string, DatabaseReadings>();
+  private readonly inFlight = new Map<string, Promise<DatabaseReadings>>();
+
+  constructor(
+    private readonly query: Querier,
+    private readonly maxAgeMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async get(endpoint: Endpoint, database: string): Promise<DatabaseReadings> {
+    const key = endpointKey(endpoint, database);
+    const cached = this.entries.get(key);
+    if (cached && this.now() - cached.fetchedAt < this.maxAgeMs) return cached;
+    const pending = this.inFlight.get(key);
+    if (pending) return pending;
+    const read = readDatabase(this.query, endpoint, database, this.now()).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, read);
+    const fresh = await read;
+    this.entries.set(key, fresh);
+    return fresh;
+  }
+
+  /** Forget an endpoint's readings so the next ask reads afresh (e.g. right after setup). */
+  invalidate(endpoint: Endpoint, database: string): void {
+    this.entries.delete(endpointKey(endpoint, database));
+  }
+}
