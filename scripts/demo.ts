@@ -238,12 +238,14 @@ async function installOperator(env: StackEnv): Promise<ChildProcess | undefined>
   const out = await exec(env, "helm", [
     "upgrade", "--install", RELEASE, "charts/clickpipes-operator",
     "--namespace", RELEASE_NAMESPACE, "--create-namespace",
+    // The CRD may already be in the cluster (applied by hand or by another release): adopt it.
+    "--take-ownership",
     "--set", "image.repository=clickpipes-operator", "--set", "image.tag=dev",
     "--set", "resyncSeconds=5",
     "--wait", "--timeout", "5m",
   ]);
   detail(out.split("\n").find((l) => l.startsWith("STATUS")) ?? "installed");
-  detail(`the test kubelet runs the operator pod from this checkout (logs: .stack/logs/, kubectl -n ${RELEASE_NAMESPACE} get pods)`);
+  detail(`the test kubelet runs the operator pod from this checkout (pod logs under ${env.KUBELET_PODS_LOG_DIR ?? ".stack/"})`);
   return undefined;
 }
 

@@ -41,3 +41,11 @@ ${pipe}`;
     ]);
   });
 });
+
+describe("YAML dialect", () => {
+  it("reads yes/no as booleans, as kubectl does", () => {
+    const loaded = loadManifests(pipe.replace("    table: events\n", "    table: events\n    managedTable: no\n"));
+    expect(loaded.problems).toEqual([]);
+    expect(loaded.pipes[0]?.pipe.spec.destination.managedTable).toBe(false);
+  });
+});

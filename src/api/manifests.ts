@@ -91,7 +91,8 @@ function collectDocument(collected: Collected, document: number, value: unknown)
 /** Parses and validates the text of a manifest file. */
 export function loadManifests(text: string): LoadedManifests {
   const collected: Collected = { pipes: [], secrets: new Map(), problems: [] };
-  parseAllDocuments(text).forEach((doc, i) => {
+  // YAML 1.1 like kubectl (sigs.k8s.io/yaml), so `yes`/`on` read as booleans here too.
+  parseAllDocuments(text, { version: "1.1" }).forEach((doc, i) => {
     const document = i + 1;
     if (doc.errors.length > 0) {
       for (const error of doc.errors) {

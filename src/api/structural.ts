@@ -101,6 +101,22 @@ function convertChildren(node: OpenApiSchema, out: OpenApiSchema, path: string):
   if (node["items"] !== undefined) out["items"] = toStructural(node["items"], `${path}[]`);
 }
 
+/**
+ * Fills an object default with its fields' own defaults. The apiserver checks a default
+ * against the node's CEL rules as written, before nested defaulting, so `offset: {}` would
+ * fail a rule that reads `self.strategy`; the expanded `{strategy: from_beginning}` does not.
+ */
+function expandDefault(value: unknown, node: OpenApiSchema): unknown {
+  if (!isObject(value) || !isObject(node["properties"])) return value;
+  const out: Record<string, unknown> = { ...value };
+  for (const [key, child] of Object.entries(node["properties"])) {
+    if (!isObject(child)) continue;
+    if (out[key] === undefined && child["default"] !== undefined) out[key] = structuredClone(child["default"]);
+    if (out[key] !== undefined) out[key] = expandDefault(out[key], child);
+  }
+  return out;
+}
+
 /** Converts one JSON Schema node (and its children) into structural OpenAPI v3. */
 export function toStructural(node: unknown, path = ""): OpenApiSchema {
   if (!isObject(node)) throw new StructuralSchemaError(path, "not a schema object");
@@ -109,6 +125,7 @@ export function toStructural(node: unknown, path = ""): OpenApiSchema {
   convertType(node, out, path);
   copyValidations(node, out);
   convertChildren(node, out, path);
+  if (out["default"] !== undefined) out["default"] = expandDefault(out["default"], out);
   for (const [key, value] of Object.entries(node)) {
     if (key.startsWith("x-kubernetes-")) out[key] = value;
   }

@@ -97,12 +97,32 @@ export function floatCoercer(type: Of<"float"> | Of<"bfloat16">): Coercer {
   };
 }
 
+/** Length of the run of ASCII digits from `at`. */
+function digitRun(s: string, at: number): number {
+  let i = at;
+  while (i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i += 1;
+  return i - at;
+}
+
+/** Plain `[-]d+[.d+]` within the digit limits and without leading zeros: already what ClickHouse takes. */
+function isPlainDecimal(s: string, intMax: number, scale: number): boolean {
+  const start = s.charCodeAt(0) === 45 ? 1 : 0;
+  const intLen = digitRun(s, start);
+  if (intLen === 0 || intLen > intMax || (intLen > 1 && s.charCodeAt(start) === 48)) return false;
+  const end = start + intLen;
+  if (end === s.length) return true;
+  if (s.charCodeAt(end) !== 46) return false;
+  const fracLen = digitRun(s, end + 1);
+  return fracLen > 0 && fracLen <= scale && end + 1 + fracLen === s.length;
+}
+
 /** Decimal: emitted as exact text; fraction digits past the scale are cut, as ClickHouse does. */
 export function decimalCoercer(type: Of<"decimal">): Coercer {
   const expected = formatType(type);
   const intDigits = type.precision - type.scale;
   const tooBig = `more than ${intDigits} digit${intDigits === 1 ? "" : "s"} before the decimal point`;
   const fromText = (v: unknown, text: string): string => {
+    if (isPlainDecimal(text, intDigits, type.scale)) return text;
     const parts = splitDecimal(text);
     if (parts === undefined) return fail(expected, v, "not a decimal number");
     if (parts.int.length > intDigits) return fail(expected, v, tooBig);
@@ -173,26 +193,32 @@ export function enumCoercer(type: Of<"enum">): Coercer {
   };
 }
 
-function isHexCode(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+const HYPHEN = 45;
+
+/** Hex digit check that also records upper-case letters (which need lower-casing). */
+function hexKind(c: number): number {
+  if ((c >= 48 && c <= 57) || (c >= 97 && c <= 102)) return 1;
+  if (c >= 65 && c <= 70) return 2;
+  return 0;
 }
 
-function allHex(s: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i += 1) if (!isHexCode(s.charCodeAt(i))) return false;
-  return true;
-}
-
+/** 8-4-4-4-12 hex digits, or 32 without dashes; lower-case with dashes, undefined if not a UUID. */
 function canonicalUuid(s: string): string | undefined {
-  if (s.length === 36) {
-    if (s[8] !== "-" || s[13] !== "-" || s[18] !== "-" || s[23] !== "-") return undefined;
-    const ok = allHex(s, 0, 8) && allHex(s, 9, 13) && allHex(s, 14, 18) && allHex(s, 19, 23) && allHex(s, 24, 36);
-    return ok ? s.toLowerCase() : undefined;
+  const dashed = s.length === 36;
+  if (!dashed && s.length !== 32) return undefined;
+  let upper = false;
+  for (let i = 0; i < s.length; i += 1) {
+    const c = s.charCodeAt(i);
+    if (dashed && (i === 8 || i === 13 || i === 18 || i === 23)) {
+      if (c !== HYPHEN) return undefined;
+      continue;
+    }
+    const kind = hexKind(c);
+    if (kind === 0) return undefined;
+    if (kind === 2) upper = true;
   }
-  if (s.length === 32 && allHex(s, 0, 32)) {
-    const l = s.toLowerCase();
-    return `${l.slice(0, 8)}-${l.slice(8, 12)}-${l.slice(12, 16)}-${l.slice(16, 20)}-${l.slice(20)}`;
-  }
-  return undefined;
+  const l = upper ? s.toLowerCase() : s;
+  return dashed ? l : `${l.slice(0, 8)}-${l.slice(8, 12)}-${l.slice(12, 16)}-${l.slice(16, 20)}-${l.slice(20)}`;
 }
 
 export function uuidCoercer(): Coercer {

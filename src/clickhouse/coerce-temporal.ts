@@ -9,10 +9,16 @@
 import { fail } from "./coercion-error.js";
 import type { Coercer } from "./coerce-scalars.js";
 import { splitDecimal } from "./numeric.js";
-import { formatDays, formatUtcSeconds, scanDate, scanIsoInstant, SECONDS_PER_DAY, type Instant } from "./temporal.js";
+import { formatDays, formatUtcSeconds, scanDate, scanInstant, scanned, SECONDS_PER_DAY } from "./temporal.js";
 import { formatType, type ChType } from "./type-parser.js";
 
 type Of<K extends ChType["kind"]> = Extract<ChType, { kind: K }>;
+
+/** An instant: whole Unix seconds (floored) plus the fraction digits as written. */
+interface Instant {
+  readonly seconds: number;
+  readonly fraction: string;
+}
 
 const DATE_MAX_DAYS = 65_535; // 2149-06-06
 const DATE32_MIN_DAYS = -25_567; // 1900-01-01
@@ -50,7 +56,10 @@ function toInstant(v: unknown): Instant | string {
   if (typeof v === "string") {
     // Digits (and sign/point) only: Unix seconds; anything with a '-' after the first char is a date.
     const numeric = v.length > 0 && v.length <= 24 && v.indexOf("-", 1) < 0 && v.indexOf(":") < 0 ? instantFromNumberText(v) : undefined;
-    return numeric ?? scanIsoInstant(v);
+    if (numeric !== undefined) return numeric;
+    if (!scanInstant(v)) return scanned.reason;
+    const { fractionStart, fractionEnd } = scanned;
+    return { seconds: scanned.seconds, fraction: fractionEnd > fractionStart ? v.slice(fractionStart, fractionEnd) : "" };
   }
   if (typeof v === "number") return instantFromNumberText(String(v)) ?? "not a finite number of seconds";
   if (v instanceof Date) return fromDate(v);
@@ -67,7 +76,7 @@ function dateCoercer(expected: string, minDays: number, maxDays: number): Coerce
   return (v) => {
     if (typeof v === "string" && v.length === 10) {
       const days = scanDate(v);
-      if (typeof days === "string") return fail(expected, v, days);
+      if (Number.isNaN(days)) return fail(expected, v, scanned.reason);
       return days >= minDays && days <= maxDays ? v : fail(expected, v, outOfRange);
     }
     // As ClickHouse's toDate: small integers are day numbers, larger ones Unix seconds.

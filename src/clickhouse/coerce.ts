@@ -34,19 +34,17 @@ export { CoercionError, type Coercer };
 
 type Of<K extends ChType["kind"]> = Extract<ChType, { kind: K }>;
 
-/** Runs `coerce` on an element, locating a failure at `segment`. */
-function nested(coerce: Coercer, value: unknown, segment: () => string): unknown {
-  try {
-    return coerce(value);
-  } catch (e) {
-    if (e instanceof CoercionError) throw e.within(segment());
-    throw e;
-  }
+/** A failure inside an element, located at `segment`; anything else passes unchanged. */
+function locate(e: unknown, segment: string): unknown {
+  return e instanceof CoercionError ? e.within(segment) : e;
 }
 
 function keySegment(key: string): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
 }
+
+// The element loops below keep the position in a variable and locate a failure once in a
+// catch, rather than allocating a closure per element.
 
 function arrayCoercer(type: Of<"array">): Coercer {
   const element = compileElement(type.element);
@@ -54,7 +52,12 @@ function arrayCoercer(type: Of<"array">): Coercer {
   return (v) => {
     if (!Array.isArray(v)) return fail(expected, v, "not an array");
     const out = new Array<unknown>(v.length);
-    for (let i = 0; i < v.length; i += 1) out[i] = nested(element, v[i], () => `[${i}]`);
+    let i = 0;
+    try {
+      for (; i < v.length; i += 1) out[i] = element(v[i]);
+    } catch (e) {
+      throw locate(e, `[${i}]`);
+    }
     return out;
   };
 }
@@ -68,9 +71,17 @@ function mapCoercer(type: Of<"map">): Coercer {
   return (v) => {
     if (!isPlainObject(v)) return fail(expected, v, "not a JSON object");
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) {
-      const outKey = key === undefined ? k : String(nested(key, k, () => `${keySegment(k)} (key)`));
-      out[outKey] = nested(value, v[k], () => keySegment(k));
+    let k = "";
+    let inKey = false;
+    try {
+      for (k in v) {
+        inKey = key !== undefined;
+        const outKey = key === undefined ? k : String(key(k));
+        inKey = false;
+        out[outKey] = value(v[k]);
+      }
+    } catch (e) {
+      throw locate(e, inKey ? `${keySegment(k)} (key)` : keySegment(k));
     }
     return out;
   };
@@ -82,22 +93,37 @@ function unnamedTupleCoercer(expected: string, elements: readonly TupleElement[]
   return (v) => {
     if (!Array.isArray(v)) return fail(expected, v, "not an array");
     if (v.length !== n) return fail(expected, v, `has ${v.length} elements, expected ${n}`);
-    return coercers.map((c, i) => nested(c, v[i], () => `[${i}]`));
+    const out = new Array<unknown>(n);
+    let i = 0;
+    try {
+      for (; i < n; i += 1) out[i] = (coercers[i] as Coercer)(v[i]);
+    } catch (e) {
+      throw locate(e, `[${i}]`);
+    }
+    return out;
   };
 }
 
 /** Named tuples take an object by name (missing names get zero values) or a positional array. */
 function namedTupleCoercer(expected: string, elements: readonly TupleElement[]): Coercer {
-  const fields = elements.map((e) => ({ name: e.name as string, coerce: compileElement(e.type) }));
+  const names = elements.map((e) => e.name as string);
+  const coercers = elements.map((e) => compileElement(e.type));
+  const n = names.length;
   return (v) => {
+    const positional = Array.isArray(v);
+    if (positional && v.length !== n) return fail(expected, v, `has ${v.length} elements, expected ${n}`);
+    if (!positional && !isPlainObject(v)) return fail(expected, v, "not an object or array");
+    const source = v as Record<string, unknown> & unknown[];
     const out: Record<string, unknown> = {};
-    if (Array.isArray(v)) {
-      if (v.length !== fields.length) return fail(expected, v, `has ${v.length} elements, expected ${fields.length}`);
-      fields.forEach((f, i) => (out[f.name] = nested(f.coerce, v[i], () => `[${i}]`)));
-      return out;
+    let i = 0;
+    try {
+      for (; i < n; i += 1) {
+        const name = names[i] as string;
+        out[name] = (coercers[i] as Coercer)(positional ? source[i] : source[name]);
+      }
+    } catch (e) {
+      throw locate(e, positional ? `[${i}]` : keySegment(names[i] as string));
     }
-    if (!isPlainObject(v)) return fail(expected, v, "not an object or array");
-    for (const f of fields) out[f.name] = nested(f.coerce, v[f.name], () => keySegment(f.name));
     return out;
   };
 }

@@ -52,7 +52,7 @@ function daysInMonth(year: number, month: number): number {
   return month === 2 && isLeap(year) ? 29 : (monthDays[month - 1] as number);
 }
 
-/** Value of `count` ASCII digits at `at`, or -1 if any is not a digit. */
+/** Value of `count` ASCII digits at `at`, or -1 if any is missing or not a digit. */
 function digitsAt(s: string, at: number, count: number): number {
   let n = 0;
   for (let i = at; i < at + count; i += 1) {
@@ -63,63 +63,68 @@ function digitsAt(s: string, at: number, count: number): number {
   return n;
 }
 
-/** An instant read from ISO 8601 text: whole Unix seconds plus the fraction digits as written. */
-export interface Instant {
-  readonly seconds: number;
-  readonly fraction: string;
+const DASH = 45;
+const COLON = 58;
+
+/**
+ * Where the last successful `scanInstant` left its result. Scans run synchronously and
+ * the caller reads these right after, so sharing them costs no allocation per value.
+ */
+export const scanned = {
+  /** Whole Unix seconds (floored). */
+  seconds: 0,
+  /** The fraction digits are `text.slice(fractionStart, fractionEnd)`. */
+  fractionStart: 0,
+  fractionEnd: 0,
+  /** Why the last scan failed. */
+  reason: "",
+};
+
+function failScan(reason: string): number {
+  scanned.reason = reason;
+  return NaN;
 }
 
-/** Result of scanning: the instant, or why the text is not an ISO 8601 date/time. */
-export type ScanResult = Instant | string;
-
-/** Day number of `YYYY-MM-DD` at the start of s, or a reason. */
-export function scanDate(s: string): number | string {
+/** Day number of the `YYYY-MM-DD` that starts s; NaN (reason in `scanned.reason`) when it is not one. */
+export function scanDate(s: string): number {
   const year = digitsAt(s, 0, 4);
   const month = digitsAt(s, 5, 2);
   const day = digitsAt(s, 8, 2);
-  if (s.length < 10 || year < 0 || month < 0 || day < 0 || s[4] !== "-" || s[7] !== "-") {
-    return "not an ISO 8601 date (YYYY-MM-DD)";
+  if (year < 0 || month < 0 || day < 0 || s.charCodeAt(4) !== DASH || s.charCodeAt(7) !== DASH) {
+    return failScan("not an ISO 8601 date (YYYY-MM-DD)");
   }
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return "no such calendar date";
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return failScan("no such calendar date");
   return daysFromCivil(year, month, day);
 }
 
-interface Clock {
-  readonly seconds: number;
-  readonly fraction: string;
-  readonly end: number;
-}
-
-/** `hh:mm[:ss[.fff]]` at `at`. */
-function scanClock(s: string, at: number): Clock | string {
-  const h = digitsAt(s, at, 2);
-  const m = digitsAt(s, at + 3, 2);
-  if (h < 0 || m < 0 || s[at + 2] !== ":") return "not an ISO 8601 time (hh:mm:ss)";
-  let end = at + 5;
+/** Seconds into the day of `hh:mm[:ss[.f…]]` at 11, recording the fraction; NaN on error. */
+function scanClock(s: string): number {
+  const h = digitsAt(s, 11, 2);
+  const m = digitsAt(s, 14, 2);
+  if (h < 0 || m < 0 || s.charCodeAt(13) !== COLON) return failScan("not an ISO 8601 time (hh:mm:ss)");
+  let end = 16;
   let sec = 0;
-  let fraction = "";
-  if (s[end] === ":") {
+  if (s.charCodeAt(end) === COLON) {
     sec = digitsAt(s, end + 1, 2);
-    if (sec < 0) return "not an ISO 8601 time (hh:mm:ss)";
+    if (sec < 0) return failScan("not an ISO 8601 time (hh:mm:ss)");
     end += 3;
-    if (s[end] === "." || s[end] === ",") {
-      const start = end + 1;
-      end = start;
-      while (end < s.length && s.charCodeAt(end) >= 48 && s.charCodeAt(end) <= 57) end += 1;
-      if (end === start) return "no digits after the decimal point";
-      fraction = s.slice(start, end);
-    }
   }
-  if (h > 23 || m > 59 || sec > 59) return "time of day out of range";
-  return { seconds: h * 3600 + m * 60 + sec, fraction, end };
+  const c = s.charCodeAt(end);
+  if (c === 46 || c === 44) {
+    end += 1;
+    scanned.fractionStart = end;
+    while (end < s.length && s.charCodeAt(end) >= 48 && s.charCodeAt(end) <= 57) end += 1;
+    if (end === scanned.fractionStart) return failScan("no digits after the decimal point");
+  } else {
+    scanned.fractionStart = end;
+  }
+  scanned.fractionEnd = end;
+  if (h > 23 || m > 59 || sec > 59) return failScan("time of day out of range");
+  return h * 3600 + m * 60 + sec;
 }
 
 /** Offsets by length of text after the sign: ±hh, ±hhmm, ±hh:mm (where the minutes start). */
-const offsetMinutesAt: ReadonlyMap<number, number> = new Map([
-  [2, -1],
-  [4, 2],
-  [5, 3],
-]);
+const offsetMinutesAt: readonly number[] = [NaN, NaN, -1, NaN, 2, 3];
 
 /** Seconds of an hh:mm offset, or -1 when a part is missing or out of range. */
 function offsetSeconds(h: number, m: number): number {
@@ -127,30 +132,38 @@ function offsetSeconds(h: number, m: number): number {
 }
 
 /** Seconds east of UTC of the zone designator from `at` to the end: Z, ±hh, ±hhmm, ±hh:mm, or none (UTC). */
-function scanOffset(s: string, at: number): number | string {
-  const c = s[at];
-  if (at === s.length || ((c === "Z" || c === "z") && at + 1 === s.length)) return 0;
-  if (c !== "+" && c !== "-") return "unexpected text after the time";
-  const minutesAt = offsetMinutesAt.get(s.length - at - 1);
-  if (minutesAt === undefined || (minutesAt === 3 && s[at + 3] !== ":")) return "invalid UTC offset";
+function scanOffset(s: string, at: number): number {
+  const c = s.charCodeAt(at);
+  if (at === s.length || ((c === 90 || c === 122) && at + 1 === s.length)) return 0;
+  if (c !== 43 && c !== DASH) return failScan("unexpected text after the time");
+  const minutesAt = offsetMinutesAt[s.length - at - 1] ?? NaN;
+  if (Number.isNaN(minutesAt) || (minutesAt === 3 && s.charCodeAt(at + 3) !== COLON)) return failScan("invalid UTC offset");
   const seconds = offsetSeconds(digitsAt(s, at + 1, 2), minutesAt < 0 ? 0 : digitsAt(s, at + 1 + minutesAt, 2));
-  if (seconds < 0) return "invalid UTC offset";
-  return c === "-" ? -seconds : seconds;
+  if (seconds < 0) return failScan("invalid UTC offset");
+  return c === DASH ? -seconds : seconds;
 }
 
 /**
  * Reads `YYYY-MM-DD`, or `YYYY-MM-DD[T ]hh:mm[:ss[.f…]][Z|±hh[:mm]]` where no offset means
- * UTC (ClickPipes takes ISO 8601 input as UTC).
+ * UTC (ClickPipes takes ISO 8601 input as UTC), into `scanned`. False (reason in
+ * `scanned.reason`) when the text is not such a date/time.
  */
-export function scanIsoInstant(s: string): ScanResult {
+export function scanInstant(s: string): boolean {
   const days = scanDate(s);
-  if (typeof days === "string") return days;
-  if (s.length === 10) return { seconds: days * SECONDS_PER_DAY, fraction: "" };
-  const sep = s[10];
-  if (sep !== "T" && sep !== " " && sep !== "t") return "expected 'T' or ' ' between date and time";
-  const clock = scanClock(s, 11);
-  if (typeof clock === "string") return clock;
-  const offset = scanOffset(s, clock.end);
-  if (typeof offset === "string") return offset;
-  return { seconds: days * SECONDS_PER_DAY + clock.seconds - offset, fraction: clock.fraction };
+  if (Number.isNaN(days)) return false;
+  if (s.length === 10) {
+    scanned.seconds = days * SECONDS_PER_DAY;
+    scanned.fractionStart = scanned.fractionEnd = 0;
+    return true;
+  }
+  const sep = s.charCodeAt(10);
+  if (sep !== 84 && sep !== 32 && sep !== 116) {
+    scanned.reason = "expected 'T' or ' ' between date and time";
+    return false;
+  }
+  const clock = scanClock(s);
+  const offset = Number.isNaN(clock) ? NaN : scanOffset(s, scanned.fractionEnd);
+  if (Number.isNaN(offset)) return false;
+  scanned.seconds = days * SECONDS_PER_DAY + clock - offset;
+  return true;
 }

@@ -34,7 +34,7 @@ import { applyIfChanged, patchFinalizers, patchStatus, paths, type ApiRequester 
 import { KubeApiError, type KubeObject } from "./kube/client.js";
 import type { HandlerResult } from "./queue.js";
 import type { SourceProbeResult, SourceProber } from "./source-probe.js";
-import { computeStatus, statusEqual, withTransitions, type Blocker, type DeploymentObservation, type Reachability } from "./status.js";
+import { computeStatus, statusEqual, withTransitions, type Blocker, type DeploymentObservation, type Reachability, type StatusInput } from "./status.js";
 
 /** Read access to an informer's cache. */
 export interface Store {
@@ -44,7 +44,16 @@ export interface Store {
 export interface Stores {
   readonly pipes: Store;
   readonly deployments: Store;
+  readonly configMaps: Store;
   readonly secrets: Store;
+}
+
+interface SetupResult {
+  readonly ok: boolean;
+  readonly blocker?: Blocker;
+  readonly endpoint?: Endpoint;
+  /** Set when setup could not reach ClickHouse. */
+  readonly destination?: Reachability;
 }
 
 /** The ClickHouse side, as the reconciler uses it (ClickHouseOps implements it). */
@@ -127,38 +136,45 @@ export class Reconciler {
 
   private async reconcilePipe(pipe: ClickPipe, obj: KubeObject, log: Logger): Promise<HandlerResult> {
     const running = pipe.spec.state === "Running";
-    let blocker = this.missingSecrets(pipe);
-    let endpoint: Endpoint | undefined;
-    let destination: Reachability | undefined;
-    let setupOk = false;
-    if (!blocker) {
-      endpoint = this.adminEndpoint(pipe);
-      const password = await this.applyUserSecret(pipe);
-      const setup = await this.ensureSetup(pipe, endpoint, password, running, log);
-      blocker = setup.blocker;
-      destination = setup.destination;
-      setupOk = setup.ok;
-    }
+    const setup = await this.setup(pipe, running, log);
+    const { blocker, endpoint, destination } = setup;
     const readings = endpoint && !blocker ? await this.deps.readings.get(endpoint, pipe.spec.destination.database) : undefined;
     const probe = running && !blocker ? await this.probe(pipe) : undefined;
     const status = computeStatus({
-      pipe,
-      now: this.now(),
-      ...(blocker ? { blocker } : {}),
-      deployment: this.observeDeployment(pipe),
-      totals: readings?.reachability.ok ? (readings.totals.get(this.id(pipe)) ?? { rows: 0, bytes: 0, recordErrors: 0 }) : undefined,
-      lastRecordError: readings?.lastRecordError.get(this.id(pipe)),
-      system: readings?.system.get(this.id(pipe)),
+      ...this.observed(pipe, readings),
+      blocker,
       source: probe?.reachability,
       destination: destination ?? readings?.reachability,
       lag: probe?.lag,
-      sourceFailAfterMs: this.deps.config.sourceFailAfterMs,
-      destinationFailAfterMs: this.deps.config.destinationFailAfterMs,
     });
-    if (!blocker && (setupOk || !running)) await this.applyConsumers({ ...pipe, status });
+    if (!blocker && (setup.ok || !running)) await this.applyConsumers({ ...pipe, status });
     await this.afterStatus(pipe, obj, status, endpoint, log);
     if (blocker) return { requeueAfterMs: this.deps.config.specErrorRequeueMs };
     return destination && !destination.ok ? { requeueAfterMs: this.deps.config.resyncMs } : {};
+  }
+
+  /** What ClickHouse and the Deployment say about the pipe. */
+  private observed(pipe: ClickPipe, readings: DatabaseReadings | undefined): StatusInput {
+    const id = this.id(pipe);
+    const ok = readings?.reachability.ok === true;
+    return {
+      pipe,
+      now: this.now(),
+      deployment: this.observeDeployment(pipe),
+      totals: ok ? (readings.totals.get(id) ?? { rows: 0, bytes: 0, recordErrors: 0 }) : undefined,
+      lastRecordError: readings?.lastRecordError.get(id),
+      system: readings?.system.get(id),
+      sourceFailAfterMs: this.deps.config.sourceFailAfterMs,
+      destinationFailAfterMs: this.deps.config.destinationFailAfterMs,
+    };
+  }
+
+  private async setup(pipe: ClickPipe, running: boolean, log: Logger): Promise<SetupResult> {
+    const blocker = this.missingSecrets(pipe);
+    if (blocker) return { ok: false, blocker };
+    const endpoint = this.adminEndpoint(pipe);
+    const password = await this.applyUserSecret(pipe);
+    return { ...(await this.ensureSetup(pipe, endpoint, password, running, log)), endpoint };
   }
 
   private id(pipe: ClickPipe): string {
@@ -220,7 +236,7 @@ export class Reconciler {
     password: string,
     running: boolean,
     log: Logger,
-  ): Promise<{ ok: boolean; blocker?: Blocker; destination?: Reachability }> {
+  ): Promise<SetupResult> {
     const memoKey = `${this.id(pipe)}|${pipe.metadata.uid ?? ""}`;
     const fingerprint = JSON.stringify([pipe.metadata.generation, endpoint.url, endpoint.username, endpoint.password, password]);
     const memo = this.setupDone.get(memoKey);
@@ -271,7 +287,7 @@ export class Reconciler {
     }
     const cm = buildConfigMap(pipe);
     const cmKey = `${ns}/${configMapName(pipe)}`;
-    await applyIfChanged(api, paths.configMap(ns, configMapName(pipe)), cm, this.configMaps?.get(cmKey));
+    await applyIfChanged(api, paths.configMap(ns, configMapName(pipe)), cm, this.deps.stores.configMaps.get(cmKey));
     const versions: Record<string, string> = {};
     for (const { name } of consumerSecretMounts(pipe)) {
       if (name !== userSecretName(pipe)) versions[name] = this.secret(pipe, name)?.metadata.resourceVersion ?? "";
@@ -281,23 +297,27 @@ export class Reconciler {
     await applyIfChanged(api, paths.deployment(ns, deploymentName(pipe)), buildConsumerDeployment(pipe, config), existing);
   }
 
-  /** ConfigMaps cache, when the operator watches them (set by the wiring). */
-  configMaps: Store | undefined;
-
   private async afterStatus(pipe: ClickPipe, obj: KubeObject, status: ClickPipeStatus, endpoint: Endpoint | undefined, log: Logger): Promise<void> {
     const before = pipe.status?.phase;
-    const ready = status.conditions?.find((c) => c.type === ConditionType.Ready);
-    if (status.phase === "Failed" && before !== "Failed" && endpoint) {
-      await this.deps.clickhouse.logSystemError(pipe, endpoint, ready?.reason ?? "Failed", ready?.message ?? "pipe failed").catch((error: unknown) => {
-        log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not write the system error row");
-      });
-    }
     if (status.phase !== before) {
+      const ready = status.conditions?.find((c) => c.type === ConditionType.Ready);
+      const reason = ready?.reason ?? String(status.phase);
+      const message = ready?.message ?? "";
+      if (status.phase === "Failed" && endpoint) await this.logFailure(pipe, endpoint, reason, message, log);
       const warn = status.phase === "Failed" || status.phase === "Setup";
-      log.info({ from: before, to: status.phase, reason: ready?.reason }, "phase changed");
-      await this.deps.events.record(obj, warn ? "Warning" : "Normal", ready?.reason ?? String(status.phase), `phase ${before ?? "(none)"} -> ${status.phase}: ${ready?.message ?? ""}`);
+      log.info({ from: before, to: status.phase, reason }, "phase changed");
+      await this.deps.events.record(obj, warn ? "Warning" : "Normal", reason, `phase ${before ?? "(none)"} -> ${status.phase}: ${message}`);
     }
     if (!statusEqual(pipe.status, status)) await patchStatus(this.deps.api, this.ns(pipe), pipe.metadata.name, status);
+  }
+
+  /** The system error row that says why the operator failed the pipe; ClickHouse may be the reason it cannot be written. */
+  private async logFailure(pipe: ClickPipe, endpoint: Endpoint, reason: string, message: string, log: Logger): Promise<void> {
+    try {
+      await this.deps.clickhouse.logSystemError(pipe, endpoint, reason, message);
+    } catch (error) {
+      log.warn({ err: error instanceof Error ? error.message : String(error) }, "could not write the system error row");
+    }
   }
 
   private async reportInvalid(obj: KubeObject, message: string, log: Logger): Promise<void> {

@@ -1,12 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from "@clickhouse/client";
 import { Kafka, type KafkaConfig, logLevel, type Message } from "kafkajs";
 import { stringify } from "yaml";
-import { repoRoot } from "../stack/env.js";
+import type { StackContext } from "../stack/component.js";
+import { componentLoaders } from "../stack/components.js";
+import { binDir, cacheDir, repoRoot } from "../stack/env.js";
 
 export type StackEnv = Record<string, string>;
 
@@ -29,7 +31,7 @@ export async function count(ch: ClickHouseClient, query: string): Promise<number
 }
 
 export function kafka(env: StackEnv, config: Partial<KafkaConfig> = {}): Kafka {
-  return new Kafka({ clientId: "ingest-test", brokers: [env.KAFKA_BROKERS as string], logLevel: logLevel.NOTHING, ...config });
+  return new Kafka({ clientId: "ingest-test", brokers: [env.KAFKA_BROKERS as string], logLevel: logLevel.NOTHING, retry: { retries: 10 }, ...config });
 }
 
 export async function createTopic(env: StackEnv, topic: string, partitions: number): Promise<void> {
@@ -144,4 +146,46 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
   }
   const tail = consumer === undefined ? "" : `\nconsumer log tail:\n${consumer.log().slice(-3000)}`;
   throw new Error(`timed out waiting for ${what} (last error: ${String(lastError)})${tail}`);
+}
+
+export interface PrivateComponent {
+  readonly env: StackEnv;
+  stop(): Promise<void>;
+  /** Start again on the same ports and data. */
+  start(): Promise<void>;
+  /** Stop and delete its state. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * A private instance of a stack component (its own ports, data and pids under a temp dir),
+ * for fault tests that stop it: the shared stack stays up for the other suites.
+ */
+export async function privateComponent(name: "kafka" | "clickhouse"): Promise<PrivateComponent> {
+  const component = await componentLoaders[name]!();
+  const stateDir = mkdtempSync(join(tmpdir(), `ingest-${name}-`));
+  const context = (previous: StackEnv | undefined): StackContext => ({
+    root: repoRoot,
+    cacheDir,
+    stateDir,
+    binDir,
+    env: {},
+    previous,
+    log: () => undefined,
+  });
+  await component.provision(context(undefined));
+  let env = await component.start(context(undefined));
+  return {
+    get env() {
+      return env;
+    },
+    stop: () => component.stop(context(env)),
+    start: async () => {
+      env = await component.start(context(env));
+    },
+    destroy: async () => {
+      await component.stop(context(env));
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -6,12 +6,14 @@
  * are ignored), so `CREATE USER` fails with ACCESS_STORAGE_FOR_INSERTION_NOT_FOUND, and every
  * query runs as the engine's `default` user (no --user per connection, no EXECUTE AS).
  *
+ * Mirroring them into the engine's users.xml does not help either: `SYSTEM RELOAD USERS` does
+ * not re-read that file in chDB, so users appear in `system.users` only after a restart.
+ *
  * So the front keeps the entities itself: it parses CREATE/ALTER/DROP USER and ROLE, GRANT and
- * REVOKE, stores them (persisted as JSON), writes them into the engine's users.xml and reloads
- * it, so `system.users`, `system.roles`, `system.grants` and SHOW GRANTS answer as on a server.
- * The front authenticates every request against these users and enforces what tests rely on:
- * a password check, INSERT privileges on the target table, and access-management rights.
- * Other privileges (SELECT, DDL) are recorded but not enforced.
+ * REVOKE and stores them (persisted as JSON). It authenticates every request against these
+ * users and enforces what tests rely on: the password, INSERT privileges on the target table,
+ * and access-management rights. Other privileges (SELECT, DDL) are recorded but not enforced,
+ * and `system.users` / `SHOW GRANTS` do not list the front's users.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { FrontError } from "./errors.js";
@@ -199,12 +201,6 @@ export class AccessControl {
     for (const p of snapshot?.principals ?? []) this.principals.set(key(p.kind, p.name), p);
   }
 
-  /** Put back a snapshot taken before a change the engine refused. */
-  restore(snapshot: AccessSnapshot): void {
-    this.principals.clear();
-    for (const p of snapshot.principals) this.principals.set(key(p.kind, p.name), p);
-  }
-
   snapshot(): AccessSnapshot {
     return { principals: [...this.principals.values()].map((p) => ({ ...p, grants: [...p.grants] })) };
   }
@@ -381,54 +377,4 @@ function unknown(kind: "user" | "role", name: string): FrontError {
   return kind === "user"
     ? new FrontError(192, "UNKNOWN_USER", `There is no user \`${name}\` in user directories`)
     : new FrontError(511, "UNKNOWN_ROLE", `There is no role \`${name}\` in user directories`);
-}
-
-function xmlEscape(s: string): string {
-  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
-}
-
-const XML_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-
-function authXml(auth: Auth): string {
-  switch (auth.type) {
-    case "none":
-      return "<password></password>";
-    case "plaintext":
-      return `<password>${xmlEscape(auth.password)}</password>`;
-    case "sha256":
-      return `<password_sha256_hex>${auth.hex}</password_sha256_hex>`;
-    case "double_sha1":
-      return `<password_double_sha1_hex>${auth.hex}</password_double_sha1_hex>`;
-  }
-}
-
-function grantsXml(grants: readonly Grant[]): string {
-  return grants.length === 0 ? "" : `<grants>${grants.map((g) => `<query>${xmlEscape(g.text)}</query>`).join("")}</grants>`;
-}
-
-/**
- * The engine's users.xml: its own `default` user (the one every query runs as) with access
- * management, plus the front's users and roles so system tables show them. Names that are not
- * valid XML element names are left out of the engine's view (the front still knows them).
- */
-export function usersXml(access: AccessControl): string {
-  const users = access
-    .users()
-    .filter((u) => XML_NAME.test(u.name) && u.name !== "default")
-    .map((u) => `<${u.name}>${authXml(u.auth)}<profile>default</profile><quota>default</quota>${grantsXml(u.grants)}</${u.name}>`);
-  const roles = access
-    .roles()
-    .filter((r) => XML_NAME.test(r.name))
-    .map((r) => `<${r.name}>${grantsXml(r.grants)}</${r.name}>`);
-  return [
-    "<clickhouse>",
-    "<profiles><default/></profiles>",
-    "<quotas><default/></quotas>",
-    "<users><default><password></password><profile>default</profile><quota>default</quota><access_management>1</access_management></default>",
-    ...users,
-    "</users>",
-    `<roles>${roles.join("")}</roles>`,
-    "</clickhouse>",
-    "",
-  ].join("\n");
 }

@@ -201,13 +201,6 @@ export class Engine {
       if (conn.sessionful) conn.stickyDatabase = db;
     }
   }
-
-  /** Run an administrative statement on a pooled connection (e.g. SYSTEM RELOAD USERS). */
-  async admin(sql: string): Promise<void> {
-    await this.withPooled(async (c) => {
-      await this.native.QueryAsyncConnection(c.handle, sql, "TabSeparated");
-    });
-  }
 }
 
 function unescapeTsv(s: string): string {

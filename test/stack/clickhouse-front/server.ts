@@ -4,13 +4,13 @@
  *   CH_FRONT_DIR=.stack/clickhouse CH_FRONT_PORT=8123 CLICKHOUSE_USER=default \
  *   CLICKHOUSE_PASSWORD=secret node --import tsx test/stack/clickhouse-front/server.ts
  *
- * CH_FRONT_DIR holds the engine's data (`data/`), its users.xml and config.xml, and the
- * front's access state (`access.json`), so a killed front restarts with its tables and users.
+ * CH_FRONT_DIR holds the engine's data (`data/`) and the front's users and grants
+ * (`access.json`), so a killed front restarts with its tables and users.
  */
 import { createServer } from "node:http";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { AccessControl, usersXml, type AccessSnapshot } from "./access.js";
+import { AccessControl, type AccessSnapshot } from "./access.js";
 import { Engine } from "./engine.js";
 import { frontHandler, type FrontContext } from "./http.js";
 import { loadChdb } from "./native.js";
@@ -32,10 +32,6 @@ function writeAtomic(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
-function engineConfig(usersXmlPath: string): string {
-  return `<clickhouse>\n<user_directories><users_xml><path>${usersXmlPath}</path></users_xml></user_directories>\n</clickhouse>\n`;
-}
-
 async function main(): Promise<void> {
   const t0 = Date.now();
   const dir = resolve(required("CH_FRONT_DIR"));
@@ -47,32 +43,20 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
 
   const accessFile = join(dir, "access.json");
-  const usersFile = join(dir, "users.xml");
-  const configFile = join(dir, "config.xml");
   const snapshot = existsSync(accessFile) ? (JSON.parse(readFileSync(accessFile, "utf8")) as AccessSnapshot) : undefined;
   const access = new AccessControl(adminUser, adminPassword, snapshot);
-  writeAtomic(usersFile, usersXml(access));
-  writeAtomic(configFile, engineConfig(usersFile));
 
-  const engine = new Engine(loadChdb(), dataDir, [`--config-file=${configFile}`], serverDefaults(), poolSize);
+  const engine = new Engine(loadChdb(), dataDir, [], serverDefaults(), poolSize);
   await engine.open();
   const sessions = new Sessions(engine);
 
   let accessChain: Promise<void> = Promise.resolve();
   const applyAccess = (sql: string, user: string): Promise<void> => {
-    const run = async (): Promise<void> => {
-      const before = access.snapshot();
+    const run = (): Promise<void> => {
       const change = access.apply(sql, user);
-      try {
-        writeAtomic(usersFile, usersXml(access));
-        await engine.admin("SYSTEM RELOAD USERS");
-      } catch (err) {
-        access.restore(before);
-        writeAtomic(usersFile, usersXml(access));
-        throw err;
-      }
       writeAtomic(accessFile, JSON.stringify(access.snapshot(), null, 2));
       log(`access: ${change.summary}`);
+      return Promise.resolve();
     };
     const result = accessChain.then(run);
     accessChain = result.catch(() => undefined);
@@ -83,11 +67,13 @@ async function main(): Promise<void> {
   const server = createServer({ keepAliveTimeout: 10_000, requestTimeout: 0 }, frontHandler(ctx));
   server.listen(port, "127.0.0.1", () => log(`clickhouse front ${engine.version} on http://127.0.0.1:${port} (data ${dataDir}) ready in ${Date.now() - t0} ms`));
 
+  // Inserts are durable once acknowledged (MergeTree parts are written before the response),
+  // so there is nothing to flush: exit at once rather than wait for chDB's engine teardown,
+  // which takes seconds with queries or sessions still open.
   const shutdown = (): void => {
     log("shutting down");
     server.close();
-    sessions.closeAll();
-    process.exit(0);
+    process.kill(process.pid, "SIGKILL");
   };
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);

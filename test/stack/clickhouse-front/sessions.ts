@@ -56,9 +56,4 @@ export class Sessions {
     const now = Date.now();
     for (const [k, s] of this.sessions) if (!s.conn.busy && s.expiresAt < now) this.drop(k, s);
   }
-
-  closeAll(): void {
-    clearInterval(this.sweeper);
-    for (const [k, s] of this.sessions) if (!s.conn.busy) this.drop(k, s);
-  }
 }

@@ -43,8 +43,16 @@ export class Kubelet {
   }
 
   async run(): Promise<void> {
-    this.nodeUid = await registerNode(this.api, this.options.node);
-    await renewLease(this.api, this.options.node, this.nodeUid);
+    for (;;) {
+      try {
+        this.nodeUid = await registerNode(this.api, this.options.node);
+        await renewLease(this.api, this.options.node, this.nodeUid);
+        break;
+      } catch (err) {
+        this.log(`node registration failed (retrying): ${message(err)}`);
+        await sleep(1000);
+      }
+    }
     this.log(`node ${this.options.node.name} registered`);
     void this.loop("lease", this.options.leaseRenewMs, () => renewLease(this.api, this.options.node, this.nodeUid));
     void this.loop("node status", this.options.nodeStatusMs, () => this.nodeHeartbeat());

@@ -1,4 +1,4 @@
-import type { V1Node, V1NodeCondition, V1NodeStatus } from "@kubernetes/client-node";
+import { V1MicroTime, type V1Node, type V1NodeCondition, type V1NodeStatus } from "@kubernetes/client-node";
 import { isStatus, type KubeletApi } from "./api.js";
 
 /** Node registration, node status and the heartbeat Lease in kube-node-lease. */
@@ -96,9 +96,9 @@ export async function registerNode(api: KubeletApi, config: NodeConfig): Promise
 }
 
 export async function renewLease(api: KubeletApi, config: NodeConfig, nodeUid: string): Promise<void> {
-  const now = new Date();
   const existing = await api.readLease(LEASE_NAMESPACE, config.name);
-  const spec = { holderIdentity: config.name, leaseDurationSeconds: LEASE_SECONDS, renewTime: now };
+  // renewTime is a MicroTime: the apiserver rejects a plain Date's millisecond ISO string.
+  const spec = { holderIdentity: config.name, leaseDurationSeconds: LEASE_SECONDS, renewTime: new V1MicroTime() };
   if (existing === undefined) {
     await api.createLease(LEASE_NAMESPACE, {
       metadata: {

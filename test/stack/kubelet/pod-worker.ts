@@ -278,7 +278,7 @@ export class PodWorker {
         finishedAt: new Date(),
       });
     });
-    this.deps.log(`pod ${this.ns}/${this.name} container ${slot.spec.name}: started pid ${started.pid}: ${resolved.file} ${resolved.args.join(" ")}`);
+    this.deps.log(`pod ${this.ns}/${this.name} container ${slot.spec.name}: started pid ${started.pid}: ${JSON.stringify([resolved.file, ...resolved.args]).slice(0, 300)}`);
     if (!slot.isInit) void this.probe(slot, started.pid, resolved);
     this.requestSync();
   }
