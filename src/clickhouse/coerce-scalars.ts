@@ -48,9 +48,11 @@ function bigInt(expected: string, signed: boolean, bits: number): Coercer {
     if (text === undefined) return fail(expected, v, "not an integer");
     return integerTextInRange(text, bounds) ? text : fail(expected, v, range);
   };
+  // Every safe integer fits a signed 64-bit or wider type, and every non-negative one an unsigned.
+  const minSafe = signed ? Number.MIN_SAFE_INTEGER : 0;
   return (v) => {
     if (typeof v === "number") {
-      if (Number.isSafeInteger(v)) return checkText(v, String(v));
+      if (Number.isSafeInteger(v)) return v >= minSafe ? String(v) : fail(expected, v, range);
       if (Number.isInteger(v)) return fail(expected, v, "beyond 2^53 a JSON number has already lost precision; send it as a string");
       return fail(expected, v, "not an integer");
     }

@@ -81,7 +81,7 @@ export async function runPipe(loaded: LoadedPipe, opts: RunOptions): Promise<num
     const limits = batchLimits(loaded.pipe);
     client = clickhouseClient(loaded);
     const sink = new ClickHouseSink(client, { database: loaded.pipe.spec.destination.database, table: loaded.pipe.spec.destination.table ?? loaded.pipe.metadata.name }, destinationError);
-    const columns = await setUpDestination(client, sink, loaded.pipe, logger, stopping.signal);
+    const columns = await setUpDestination(client, loaded.pipe, logger, stopping.signal);
     const running = start(loaded, { spec, limits, sink, metrics, logger, onFatal, signal: stopping.signal, columns });
     await startSource(running, logger, stopping.signal);
     ready = true;

@@ -3,8 +3,9 @@ import { ConditionReason, pipeId, type ClickPipe } from "../api/index.js";
 import { createClickHouseClient } from "../clickhouse/client.js";
 import { checkExistingTable, createTableSql, DdlError, describeMismatches, errorTableSql, logTableSql, readTableColumns, stateTableSql, LOG_TABLE } from "../clickhouse/ddl.js";
 import { classifyClickHouseError, type ClickHouseError } from "../clickhouse/errors.js";
-import { createUserSql, dropUserSql, grantsSql, pipeUserName, setPasswordSql, type PipePermissions } from "../clickhouse/users.js";
+import { createUserSql, dropUserSql, grantsSql, setPasswordSql, type PipePermissions } from "../clickhouse/users.js";
 import { chTime } from "../ingest/sink.js";
+import { clickhouseUserName } from "./desired.js";
 import { endpointKey, type Endpoint } from "./clickhouse-readings.js";
 import type { Blocker } from "./status.js";
 
@@ -24,9 +25,6 @@ export class DestinationUnavailableError extends Error {
   }
 }
 
-export function pipeUser(pipe: ClickPipe): string {
-  return pipeUserName(pipeId(pipe));
-}
 
 function permissionsOf(pipe: ClickPipe): PipePermissions {
   const d = pipe.spec.destination;
@@ -118,7 +116,7 @@ export class ClickHouseOps {
 
   private async user(pipe: ClickPipe, endpoint: Endpoint, password: string): Promise<void> {
     const d = pipe.spec.destination;
-    const user = pipeUser(pipe);
+    const user = clickhouseUserName(pipe);
     await this.command(endpoint, createUserSql(user, password, d.database), "user");
     await this.command(endpoint, setPasswordSql(user, password), "user");
     for (const sql of grantsSql(permissionsOf(pipe), d.database, d.table ?? "", user)) await this.command(endpoint, sql, "user");
@@ -127,7 +125,7 @@ export class ClickHouseOps {
   /** Drops the pipe's user; a network failure throws DestinationUnavailableError. */
   async dropUser(pipe: ClickPipe, endpoint: Endpoint): Promise<void> {
     try {
-      await this.command(endpoint, dropUserSql(pipeUser(pipe)), "user");
+      await this.command(endpoint, dropUserSql(clickhouseUserName(pipe)), "user");
     } catch (error) {
       const e = classifyClickHouseError(error);
       if (e.kind === "network") throw new DestinationUnavailableError(e);

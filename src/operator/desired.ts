@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { V1ConfigMap, V1Deployment, V1OwnerReference, V1ResourceRequirements, V1Secret, V1VolumeProjection } from "@kubernetes/client-node";
-import { API_GROUP_VERSION, KIND, PIPE_LABEL, SecretKeys, secretReferences, type ClickPipe, type Scaling } from "../api/index.js";
+import { API_GROUP_VERSION, KIND, PIPE_LABEL, SecretKeys, pipeId, secretReferences, type ClickPipe, type Scaling } from "../api/index.js";
+import { pipeUserName } from "../clickhouse/users.js";
 
 /**
  * Pure builders of the objects a ClickPipe owns: its consumer Deployment, the ConfigMap with
@@ -46,10 +47,9 @@ export const configMapName = (pipe: ClickPipe): string => `${pipe.metadata.name}
 export const userSecretName = (pipe: ClickPipe): string => `${pipe.metadata.name}-clickpipe-user`;
 export const deploymentName = (pipe: ClickPipe): string => pipe.metadata.name;
 
-/** The pipe's own ClickHouse user: unique per namespace/name, a plain identifier. */
+/** The pipe's own ClickHouse user, named as src/clickhouse/users.ts names it. */
 export function clickhouseUserName(pipe: ClickPipe): string {
-  const ns = pipe.metadata.namespace ?? "default";
-  return `clickpipe_${ns}_${pipe.metadata.name}`.replace(/[^A-Za-z0-9_]/g, "_");
+  return pipeUserName(pipeId(pipe));
 }
 
 export function pipeLabels(pipe: ClickPipe): Record<string, string> {

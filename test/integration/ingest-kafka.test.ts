@@ -191,7 +191,7 @@ describe("Kafka → ClickHouse", () => {
     const consumer = startConsumer(file);
     const code = await Promise.race([consumer.exited, new Promise((r) => setTimeout(() => r("timeout"), 60_000))]);
     expect(code).toBe(1);
-    expect(consumer.log()).toMatch(/column price \(Decimal\(10, 2\)\) is missing/);
+    expect(consumer.log()).toMatch(/column "price" \(Decimal\(10, 2\)\) does not exist in the table/);
     const log = await queryRows<{ error_type: string; message: string }>(ch, `SELECT error_type, message FROM ${db}.clickpipes_log WHERE pipe = 'test/existing'`);
     expect(log).toEqual([{ error_type: "SCHEMA_MISMATCH", message: expect.stringMatching(/price/) as unknown }]);
   });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { Component, StackContext } from "./component.js";
 import { KUBE_VERSION } from "./kube.js";
-import { isAlive, readPid, spawnDetached, stopProcess, waitFor } from "./process.js";
+import { freePort, isAlive, readPid, spawnDetached, stopProcess, waitFor } from "./process.js";
 
 /**
  * The test kubelet (test/stack/kubelet/): one process that registers a Ready Node and runs
@@ -16,7 +16,7 @@ export const NODE_NAME = "local-node";
 const BACKOFF_BASE_MS = 1000;
 const BACKOFF_MAX_MS = 30_000;
 
-export function startKubelet(ctx: StackContext, kubeconfig: string): void {
+export function startKubelet(ctx: StackContext, kubeconfig: string, port: number): void {
   mkdirSync(join(ctx.stateDir, "pods"), { recursive: true });
   spawnDetached(ctx, "kubelet", process.execPath, ["--import", "tsx", join(ctx.root, "test/stack/kubelet/main.ts")], {
     cwd: ctx.root,
@@ -25,6 +25,7 @@ export function startKubelet(ctx: StackContext, kubeconfig: string): void {
       KUBELET_REPO_ROOT: ctx.root,
       KUBELET_STATE_DIR: ctx.stateDir,
       KUBELET_NODE_NAME: NODE_NAME,
+      KUBELET_PORT: String(port),
       KUBELET_KUBE_VERSION: KUBE_VERSION,
       KUBELET_BACKOFF_BASE_MS: String(BACKOFF_BASE_MS),
       KUBELET_BACKOFF_MAX_MS: String(BACKOFF_MAX_MS),
@@ -59,7 +60,9 @@ export const kubelet: Component = {
 
   async start(ctx) {
     const kubeconfig = kubeconfigOf(ctx);
-    startKubelet(ctx, kubeconfig);
+    const previousPort = Number(ctx.previous?.KUBELET_PORT);
+    const port = Number.isInteger(previousPort) && previousPort > 0 ? previousPort : await freePort();
+    startKubelet(ctx, kubeconfig, port);
     await waitFor(
       `node ${NODE_NAME} Ready and untainted (see ${join(ctx.stateDir, "logs", "kubelet.log")})`,
       async () => {
@@ -69,7 +72,7 @@ export const kubelet: Component = {
       90_000,
       500,
     );
-    return { KUBELET_NODE_NAME: NODE_NAME, KUBELET_KUBECONFIG: kubeconfig, KUBELET_PODS_LOG_DIR: join(ctx.stateDir, "pods") };
+    return { KUBELET_NODE_NAME: NODE_NAME, KUBELET_KUBECONFIG: kubeconfig, KUBELET_PORT: String(port), KUBELET_PODS_LOG_DIR: join(ctx.stateDir, "pods") };
   },
 
   async healthy(ctx, env) {

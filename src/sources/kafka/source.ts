@@ -71,7 +71,7 @@ export class KafkaRecordSource implements Source {
       maxBytesPerPartition: opts.maxBytesPerPartition ?? 8 * 1024 * 1024,
       maxBytes: opts.maxBytes ?? 32 * 1024 * 1024,
       maxWaitTimeInMs: 1_000,
-      sessionTimeout: 45_000,
+      sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
     });
     this.admin = this.kafka.admin();

@@ -87,7 +87,8 @@ export class KubeletApi implements ApiReader {
   }
 
   async patchNodeStatus(name: string, status: V1Node["status"]): Promise<void> {
-    await this.core.patchNodeStatus({ name, body: { status } }, setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch));
+    // A merge patch replaces lists whole: the kubelet owns the node's conditions and addresses.
+    await this.core.patchNodeStatus({ name, body: { status } }, setHeaderOptions("Content-Type", PatchStrategy.MergePatch));
   }
 
   async readLease(namespace: string, name: string): Promise<V1Lease | undefined> {

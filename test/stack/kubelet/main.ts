@@ -4,13 +4,14 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { freePort } from "../process.js";
 import { parseEntrypoint } from "./container-spec.js";
 import { Kubelet } from "./kubelet.js";
+import { startLogServer } from "./log-server.js";
 import { ChildRegistry } from "./processes.js";
 
 /**
  * Entry point of the test kubelet process (started by kubelet-component.ts):
  *   KUBECONFIG, KUBELET_REPO_ROOT, KUBELET_STATE_DIR required;
  *   KUBELET_NODE_NAME (local-node), KUBELET_BACKOFF_BASE_MS (10000), KUBELET_BACKOFF_MAX_MS (300000),
- *   KUBELET_LEASE_RENEW_MS (2000), KUBELET_NODE_STATUS_MS (10000), KUBELET_KUBE_VERSION.
+ *   KUBELET_PORT (10250, the logs API), KUBELET_LEASE_RENEW_MS (2000), KUBELET_NODE_STATUS_MS (10000), KUBELET_KUBE_VERSION.
  */
 
 function required(name: string): string {
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
   const ca = cluster.caData ? Buffer.from(cluster.caData, "base64").toString("utf8") : readFileSync(cluster.caFile ?? "", "utf8");
 
   const workDir = join(stateDir, "kubelet");
+  const port = numberEnv("KUBELET_PORT", 10250);
+  await startLogServer({ port, logDir: join(stateDir, "pods"), pidDir: join(workDir, "containers"), certDir: workDir });
   const children = new ChildRegistry(workDir);
   const orphans = children.killOrphans();
   if (orphans > 0) log(`killed ${orphans} container process group(s) left by a previous kubelet`);
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
       memory: "24Gi",
       pods: "110",
       kubeletVersion: process.env.KUBELET_KUBE_VERSION ?? "v1.36.3",
+      port,
     },
     leaseRenewMs: numberEnv("KUBELET_LEASE_RENEW_MS", 2000),
     nodeStatusMs: numberEnv("KUBELET_NODE_STATUS_MS", 10_000),

@@ -9,6 +9,8 @@ export interface NodeConfig {
   readonly memory: string;
   readonly pods: string;
   readonly kubeletVersion: string;
+  /** Port of the kubelet API (logs) on 127.0.0.1, published in status.daemonEndpoints. */
+  readonly port: number;
 }
 
 const LEASE_NAMESPACE = "kube-node-lease";
@@ -41,11 +43,10 @@ export function nodeStatus(config: NodeConfig, now: Date, previous: readonly V1N
       const before = previous.find((p) => p.type === c.type);
       return before?.status === c.status && before.lastTransitionTime ? { ...c, lastTransitionTime: before.lastTransitionTime } : c;
     }),
-    addresses: [
-      { type: "InternalIP", address: "127.0.0.1" },
-      { type: "Hostname", address: config.name },
-    ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    // No Hostname address: the apiserver would prefer it for `kubectl logs`, and the node
+    // name does not resolve; InternalIP is what it must dial.
+    addresses: [{ type: "InternalIP", address: "127.0.0.1" }],
+    daemonEndpoints: { kubeletEndpoint: { Port: config.port } },
     nodeInfo: {
       machineID: config.name,
       systemUUID: config.name,
