@@ -222,6 +222,7 @@ async function waitForRows(env: StackEnv, ch: ClickHouseClient, pipe: DemoPipe, 
 }
 
 async function installOperator(env: StackEnv): Promise<ChildProcess | undefined> {
+  await exec(env, "kubectl", ["apply", "-f", "-"], stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: NAMESPACE } }));
   if (process.env.DEMO_OPERATOR === "local") {
     await exec(env, "kubectl", ["apply", "--server-side", "--force-conflicts", "-f", "crds/clickpipes.io_clickpipes.yaml"]);
     mkdirSync(join(stateDir, "logs"), { recursive: true });
@@ -229,7 +230,7 @@ async function installOperator(env: StackEnv): Promise<ChildProcess | undefined>
     const fd = openSync(log, "a");
     const child = spawn(process.execPath, ["dist/src/cli/main.js", "operator"], {
       cwd: repoRoot,
-      env: { ...process.env, KUBECONFIG: env.KUBECONFIG, LEADER_ELECT: "false", CLICKPIPES_HTTP_PORT: "0", CONSUMER_IMAGE: "clickpipes-operator:dev" },
+      env: { ...process.env, KUBECONFIG: env.KUBECONFIG, WATCH_NAMESPACES: NAMESPACE, LEADER_ELECT: "false", CLICKPIPES_HTTP_PORT: "0", CONSUMER_IMAGE: "clickpipes-operator:dev" },
       stdio: ["ignore", fd, fd],
     });
     detail(`CRD applied; operator running as local process ${child.pid} (log: ${log})`);
@@ -241,6 +242,8 @@ async function installOperator(env: StackEnv): Promise<ChildProcess | undefined>
     // The CRD may already be in the cluster (applied by hand or by another release): adopt it.
     "--take-ownership",
     "--set", "image.repository=clickpipes-operator", "--set", "image.tag=dev",
+    // Only the demo's namespace (a Role there, no cluster-wide rights), so the demo leaves other pipes alone.
+    "--set", `watchNamespaces={${NAMESPACE}}`,
     "--set", "resyncSeconds=5",
     "--wait", "--timeout", "5m",
   ]);
@@ -282,9 +285,6 @@ async function main(): Promise<void> {
     const pipe = demoPipe(env);
     const ch = createClient({ url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD });
     await ch.command({ query: `CREATE DATABASE IF NOT EXISTS ${DATABASE}` });
-    await exec(env, "kubectl", ["create", "namespace", NAMESPACE]).catch((err: unknown) => {
-      if (!String(err).includes("AlreadyExists")) throw err;
-    });
     const before = await countOrZero(ch, pipe.table);
     const applied = await exec(env, "kubectl", ["apply", "--server-side", "--force-conflicts", "-f", "-"], pipe.manifests.map((m) => stringify(m)).join("---\n"));
     for (const line of applied.trim().split("\n")) detail(line);

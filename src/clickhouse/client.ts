@@ -28,6 +28,10 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 /** Below the server's default keep_alive_timeout (10 s since 23.11, 3 s before) so no reused socket is closed under us. */
 const IDLE_SOCKET_TTL_MS = 2_500;
 
+/**
+ * A client for one endpoint. Its settings pin how JSONEachRow input is read to what
+ * `compileCoercer` produces, so inserts of coerced rows must go through such a client.
+ */
 export function createClickHouseClient(endpoint: ClickHouseEndpoint, options: ClickHouseClientOptions = {}): ClickHouseClient {
   return createClient({
     url: endpoint.url,
@@ -40,6 +44,10 @@ export function createClickHouseClient(endpoint: ClickHouseEndpoint, options: Cl
     // Inserts are JSON text, which gzip shrinks several times; responses are small but cheap to compress.
     compression: { request: true, response: true },
     keep_alive: { enabled: true, idle_socket_ttl: IDLE_SOCKET_TTL_MS },
+    // The coercer writes DateTime/DateTime64 as Unix seconds, negative before 1970, which only
+    // `basic` parsing reads (best_effort, ClickHouse Cloud's default, refuses "-1.250"); and it
+    // leaves absent values out of the line for the column DEFAULT to apply.
+    clickhouse_settings: { date_time_input_format: "basic", input_format_defaults_for_omitted_fields: 1 },
     // Failures are thrown to the caller, which classifies and logs them with the pipe's context.
     log: { level: ClickHouseLogLevel.OFF },
     ...(endpoint.caCert === undefined ? {} : { tls: { ca_cert: endpoint.caCert } }),

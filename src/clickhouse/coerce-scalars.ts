@@ -12,7 +12,7 @@ export type Coercer = (value: unknown) => unknown;
 
 type Of<K extends ChType["kind"]> = Extract<ChType, { kind: K }>;
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
@@ -285,5 +285,3 @@ export function jsonCoercer(): Coercer {
     return fail("JSON", v, "not a JSON object");
   };
 }
-
-export { isPlainObject };

@@ -24,7 +24,7 @@ function documents(file: string): unknown[] {
 }
 
 function kindOf(doc: unknown): string | undefined {
-  return typeof doc === "object" && doc !== null && "kind" in doc ? String((doc as { kind: unknown }).kind) : undefined;
+  return typeof doc === "object" && doc !== null && "kind" in doc ? String(doc.kind) : undefined;
 }
 
 /** `clickpipes run -f FILE`: one ClickPipe and the Secrets it references, as YAML or JSON documents. */

@@ -80,7 +80,7 @@ export class RecordError extends IngestError {
 
 export function isRetriable(err: unknown): boolean {
   if (err instanceof IngestError) return err.retriable;
-  if (typeof err === "object" && err !== null && "retriable" in err) return (err as { retriable: unknown }).retriable === true;
+  if (typeof err === "object" && err !== null && "retriable" in err) return err.retriable === true;
   return false;
 }
 

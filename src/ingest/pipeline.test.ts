@@ -58,7 +58,7 @@ class FakeSource implements Source {
     return Promise.resolve();
   }
   lag(): Promise<Map<string, number>> {
-    return Promise.resolve(new Map());
+    return Promise.resolve(new Map<string, number>());
   }
   close(): Promise<void> {
     return Promise.resolve();

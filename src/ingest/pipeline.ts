@@ -36,7 +36,7 @@ const MAX_PENDING_LOG_ROWS = 100;
 export class Pipeline implements RecordSink {
   private batch: Batch;
   private chain: Promise<void> = Promise.resolve();
-  private failure: unknown;
+  private failure: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly pendingLog: LogRow[] = [];
   private lag: ReadonlyMap<string, number> = new Map();
@@ -46,7 +46,7 @@ export class Pipeline implements RecordSink {
   }
 
   /** The fatal error that stopped the pipeline, if any. */
-  get failed(): unknown {
+  get failed(): Error | undefined {
     return this.failure;
   }
 
@@ -74,7 +74,7 @@ export class Pipeline implements RecordSink {
       try {
         await this.write(batch);
       } catch (err) {
-        this.failure = err;
+        this.failure = err instanceof Error ? err : new Error(String(err));
         this.opts.onFatal(err);
         throw err;
       }

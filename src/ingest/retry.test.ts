@@ -15,10 +15,10 @@ describe("retry", () => {
   it("retries retriable failures until they succeed", async () => {
     let calls = 0;
     const result = await retry(
-      async () => {
+      () => {
         calls++;
-        if (calls < 3) throw new DestinationError("ClickHouse down", { retriable: true });
-        return "done";
+        if (calls < 3) return Promise.reject(new DestinationError("ClickHouse down", { retriable: true }));
+        return Promise.resolve("done");
       },
       { initialMs: 1, maxMs: 2 },
     );
@@ -30,9 +30,9 @@ describe("retry", () => {
     let calls = 0;
     await expect(
       retry(
-        async () => {
+        () => {
           calls++;
-          throw new DestinationError("syntax error", { retriable: false });
+          return Promise.reject(new DestinationError("syntax error", { retriable: false }));
         },
         { initialMs: 1 },
       ),
@@ -45,9 +45,7 @@ describe("retry", () => {
     setTimeout(() => controller.abort(), 20);
     await expect(
       retry(
-        async () => {
-          throw new DestinationError("still down", { retriable: true });
-        },
+        () => Promise.reject(new DestinationError("still down", { retriable: true })),
         { initialMs: 10_000, signal: controller.signal },
       ),
     ).rejects.toThrow("still down");

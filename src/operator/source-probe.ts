@@ -77,9 +77,15 @@ export async function probeKafka(pipe: ClickPipe, source: KafkaSource, secrets: 
     return await withTimeout("Kafka probe", timeoutMs * 2, (async () => {
       await admin.connect();
       const cluster = await admin.describeCluster();
-      const lag = await measureLag(admin, source, source.consumerGroup ?? defaultConsumerGroup(pipe));
-      const message = `connected to ${cluster.brokers.length} broker(s)`;
-      return { reachability: { ok: true, reason: ConditionReason.SourceReachable, message }, lag };
+      const reachability = { ok: true, reason: ConditionReason.SourceReachable, message: `connected to ${cluster.brokers.length} broker(s)` };
+      try {
+        return { reachability, lag: await measureLag(admin, source, source.consumerGroup ?? defaultConsumerGroup(pipe)) };
+      } catch (lagError) {
+        // The cluster answered; offsets can be briefly unavailable (group coordinator loading,
+        // topic not created yet) and the lag then stays as last reported.
+        const failure = classifyKafkaFailure(lagError);
+        return failure.reason === ConditionReason.TopicNotFound ? { reachability: failure } : { reachability };
+      }
     })());
   } catch (error) {
     return { reachability: classifyKafkaFailure(error) };

@@ -100,7 +100,7 @@ describe("Kafka authentication", () => {
     });
     const consumer = startConsumer(file);
     try {
-      await waitFor("an authentication failure in the log", async () => /SASL SCRAM SHA512 authentication failed|Authentication failed/i.test(consumer.log()), 90_000, consumer);
+      await waitFor("an authentication failure in the log", () => Promise.resolve(/SASL SCRAM SHA512 authentication failed|Authentication failed/i.test(consumer.log())), 90_000, consumer);
     } finally {
       await stopConsumer(consumer, "SIGKILL");
     }

@@ -211,7 +211,7 @@ describe("Kafka → ClickHouse", () => {
     });
     const consumer = startConsumer(file);
     try {
-      await waitFor("the consumer to hold records", async () => consumer.log().includes('"msg":"consuming"'), 60_000, consumer);
+      await waitFor("the consumer to hold records", () => Promise.resolve(consumer.log().includes('"msg":"consuming"')), 60_000, consumer);
       await new Promise((r) => setTimeout(r, 3_000));
       const t0 = Date.now();
       expect(await stopConsumer(consumer)).toBe(0);

@@ -156,6 +156,8 @@ describe("test kubelet", () => {
         cwd: expect.any(String) as string,
       });
       expect(podLog(name, "web")).toContain(`listening on ${port}`);
+      // kubectl logs goes apiserver → the kubelet's logs endpoint on the Node's InternalIP.
+      expect(await kubectl(["logs", name, "--tail=1"])).toBe(`listening on ${port}\n`);
     }
     expect(new Set(pids).size).toBe(2);
 
@@ -184,6 +186,7 @@ describe("test kubelet", () => {
     expect(status?.phase).toBe("Running");
     expect(status?.containerStatuses?.[0]?.lastState?.terminated?.reason).toBe("Error");
     expect(podLog("crasher", "main").match(/boom/g)?.length).toBeGreaterThanOrEqual(3);
+    expect(await kubectl(["logs", "crasher"])).toContain("boom");
     await kubectl(["delete", "pod", "crasher", "--wait=true", "--timeout=60s"]);
   });
 
@@ -245,6 +248,32 @@ describe("test kubelet", () => {
     await kubectl(["delete", "pod", "stubborn", "--wait=true", "--timeout=60s"]);
     expect(Date.now() - t1).toBeGreaterThanOrEqual(2000);
     expect(podLog("stubborn", "main")).toContain("ignoring SIGTERM");
+  });
+
+  it("gives a pod its ServiceAccount's identity and RBAC through KUBECONFIG", async () => {
+    const listConfigMaps = (name: string): object => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name },
+      spec: { restartPolicy: "Never", containers: [{ name: "main", image: "bitnami/kubectl", command: [kubectlBin, "get", "configmaps", "-o", "name"] }] },
+    });
+    await apply(listConfigMaps("sa-denied"));
+    await waitFor("sa-denied finished", async () => (await pod("sa-denied")).status?.phase === "Failed", 60_000, 500);
+    expect(podLog("sa-denied", "main")).toContain(`"system:serviceaccount:${namespace}:default" cannot list resource "configmaps"`);
+
+    await apply(
+      { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "read-cm" }, rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: ["list"] }] },
+      {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: { name: "read-cm" },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "read-cm" },
+        subjects: [{ kind: "ServiceAccount", name: "default", namespace }],
+      },
+      listConfigMaps("sa-allowed"),
+    );
+    await waitFor("sa-allowed finished", async () => (await pod("sa-allowed")).status?.phase === "Succeeded", 60_000, 500);
+    expect(podLog("sa-allowed", "main")).toContain("configmap/kube-root-ca.crt");
   });
 
   it("honours restartPolicy Never: exit 0 is Succeeded, exit 1 is Failed", async () => {

@@ -141,18 +141,19 @@ export class KafkaRecordSource implements Source {
     await done;
   }
 
-  private async handle({ batch, resolveOffset, heartbeat }: EachBatchPayload, sink: RecordSink): Promise<void> {
+  private async handle(payload: EachBatchPayload, sink: RecordSink): Promise<void> {
+    const { batch } = payload;
     const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
     // A long insert (ClickHouse down, retrying) must not get this member evicted from the group.
     const beat = setInterval(() => {
-      heartbeat().catch((err: unknown) => this.opts.logger.debug({ err: errorMessage(err) }, "heartbeat failed"));
+      payload.heartbeat().catch((err: unknown) => this.opts.logger.debug({ err: errorMessage(err) }, "heartbeat failed"));
     }, 3_000);
     try {
       await sink.onRecords(records);
     } finally {
       clearInterval(beat);
     }
-    resolveOffset(batch.lastOffset());
+    payload.resolveOffset(batch.lastOffset());
     const key = positionKey(batch);
     this.lagByKey.set(key, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n)));
   }

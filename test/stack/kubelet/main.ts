@@ -45,7 +45,6 @@ async function main(): Promise<void> {
   kc.loadFromFile(kubeconfig);
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error(`test kubelet: ${kubeconfig} has no current cluster`);
-  const apiserver = new URL(cluster.server);
   const ca = cluster.caData ? Buffer.from(cluster.caData, "base64").toString("utf8") : readFileSync(cluster.caFile ?? "", "utf8");
 
   const workDir = join(stateDir, "kubelet");
@@ -75,9 +74,6 @@ async function main(): Promise<void> {
       baseEnv: {
         PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
         HOME: process.env.HOME ?? "/root",
-        KUBERNETES_SERVICE_HOST: apiserver.hostname,
-        KUBERNETES_SERVICE_PORT: apiserver.port,
-        KUBERNETES_SERVICE_PORT_HTTPS: apiserver.port,
       },
       apiserverUrl: cluster.server,
       apiserverCa: ca,

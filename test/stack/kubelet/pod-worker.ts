@@ -168,9 +168,10 @@ export class PodWorker {
   }
 
   /**
-   * Client libraries read in-cluster credentials from fixed paths under /var/run that a
-   * host process cannot have; a kubeconfig with the pod's own ServiceAccount token keeps
-   * the pod's identity and RBAC, and KUBECONFIG points at it (unless the pod sets one).
+   * In-cluster config reads fixed paths under /var/run that a host process cannot have, so
+   * the kubelet does not set KUBERNETES_SERVICE_HOST (client libraries would try them) and
+   * instead points KUBECONFIG at a kubeconfig holding the pod's own ServiceAccount token:
+   * the pod keeps its identity and RBAC. A KUBECONFIG in the pod's env wins.
    */
   private writeServiceAccountKubeconfig(): void {
     const mount = this.slots.flatMap((s) => s.spec.volumeMounts ?? []).find((m) => m.mountPath === SERVICE_ACCOUNT_DIR);
