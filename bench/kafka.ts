@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from "@clickhouse/client";
 import { Kafka, logLevel } from "kafkajs";
 import { stringify } from "yaml";
-import { createClickHouseClient } from "../src/clickhouse/client.js";
+import { ingestClickHouseClient } from "../src/ingest/clickhouse-client.js";
 import { destinationError } from "../src/ingest/destination-errors.js";
 import { ClickHouseSink } from "../src/ingest/sink.js";
 import { loadStackEnv, repoRoot, type StackEnv } from "../test/stack/env.js";
@@ -25,7 +25,7 @@ const PARTITIONS = 3;
 const log = (msg: string): void => void process.stderr.write(`[bench kafka ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-const columns = [
+export const columns = [
   ["id", "Int64"], ["sent_ms", "Int64"], ["user_id", "Int64"], ["session_id", "String"], ["event_type", "String"],
   ["ts", "DateTime64(3)"], ["url", "String"], ["referrer", "String"], ["user_agent", "String"], ["country", "String"],
   ["city", "String"], ["device", "String"], ["os", "String"], ["browser", "String"], ["price", "Float64"],
@@ -35,7 +35,7 @@ const columns = [
 const UA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15";
 
 /** A web event of about `size` bytes: realistic fields, padded by `payload`. */
-function message(id: number, size: number, sentMs: number): string {
+export function message(id: number, size: number, sentMs: number): string {
   const base = {
     id, sent_ms: sentMs, user_id: id * 7919 % 1_000_003, session_id: randomUUID(), event_type: ["view", "click", "purchase"][id % 3],
     ts: new Date(sentMs).toISOString(), url: `https://shop.example.com/products/${id % 5000}?ref=home&utm_source=newsletter`,
@@ -73,7 +73,7 @@ async function produceAll(env: StackEnv, topic: string, n: number, size: number)
   const producer = kafkaClient(env).producer();
   await producer.connect();
   let bytes = 0;
-  const chunk = Math.max(200, Math.floor(2_000_000 / size));
+  const chunk = Math.max(100, Math.floor(800_000 / size));
   const inFlight: Promise<unknown>[] = [];
   for (let i = 0; i < n; i += chunk) {
     const messages = Array.from({ length: Math.min(chunk, n - i) }, (_, j) => {
@@ -113,7 +113,7 @@ async function rawConsumeRate(env: StackEnv, topic: string, n: number): Promise<
 
 /** Ceiling 2: the same rows inserted as one JSONEachRow body per 20 MiB, through the product's client and sink. */
 async function rawInsertRate(env: StackEnv, db: string, n: number, size: number): Promise<number> {
-  const client = createClickHouseClient({ url: env.CLICKHOUSE_URL!, username: env.CLICKHOUSE_USER!, password: env.CLICKHOUSE_PASSWORD!, database: db });
+  const client = ingestClickHouseClient({ url: env.CLICKHOUSE_URL!, username: env.CLICKHOUSE_USER!, password: env.CLICKHOUSE_PASSWORD!, database: db });
   const sink = new ClickHouseSink(client, { database: db, table: "ceiling" }, destinationError);
   const perBatch = Math.floor((20 << 20) / size);
   const bodies: Buffer[] = [];

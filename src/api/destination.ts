@@ -107,7 +107,7 @@ const destinationBase = z
       .enum(PERMISSIONS)
       .default("destinationOnly")
       .describe(
-        "Rights of the pipe's own ClickHouse user: full (all on the database), destinationOnly (INSERT/SELECT on the destination and error tables) or customRole (the role named in customRole). Default: destinationOnly.",
+        "Rights of the pipe's own ClickHouse user: full (all on the database), destinationOnly (INSERT on the destination, error and clickpipes_log tables; INSERT and SELECT on clickpipes_state) or customRole (the role named in customRole). Default: destinationOnly.",
       ),
     customRole: nonEmptyString(255)
       .optional()

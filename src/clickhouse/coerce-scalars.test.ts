@@ -64,6 +64,8 @@ describe("floats", () => {
     expect(coerce("Float64", "NaN")).toBe("nan");
     expect(coerce("Float64", "-Infinity")).toBe("-inf");
     expect(coerce("BFloat16", 1)).toBe(1);
+    expect(coerce("Float64", NaN)).toBe("nan");
+    expect(coerce("Float32", -Infinity)).toBe("-inf");
   });
 
   it("rejects text and Float32 overflow", () => {
@@ -108,6 +110,8 @@ describe("Bool, String, FixedString", () => {
     expect(coerce("String", true)).toBe("true");
     expect(coerce("String", { a: [1, "x"] })).toBe('{"a":[1,"x"]}');
     expect(coerce("LowCardinality(String)", 7)).toBe("7");
+    expect(coerce("String", Buffer.from("key-1"))).toBe("key-1");
+    expect(coerce("String", new Date(Date.UTC(2024, 0, 2, 3, 4, 5, 6)))).toBe("2024-01-02T03:04:05.006Z");
   });
 
   it("checks FixedString length in UTF-8 bytes", () => {

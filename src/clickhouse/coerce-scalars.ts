@@ -88,7 +88,13 @@ export function floatCoercer(type: Of<"float"> | Of<"bfloat16">): Coercer {
   const max = type.kind === "float" && type.bits === 64 ? Number.MAX_VALUE : FLOAT32_MAX;
   const check = (v: unknown, n: number): number => (n >= -max && n <= max ? n : fail(expected, v, `out of range ±${max}`));
   return (v) => {
-    if (typeof v === "number") return v >= -max && v <= max ? v : check(v, v);
+    if (typeof v === "number") {
+      if (v >= -max && v <= max) return v;
+      // JSON has no NaN or Infinity, but other decoders (Avro) do; JSON.stringify would write null.
+      if (Number.isNaN(v)) return "nan";
+      if (v === Infinity || v === -Infinity) return v > 0 ? "inf" : "-inf";
+      return check(v, v);
+    }
     if (typeof v === "string") {
       const special = specialFloats.get(v.toLowerCase());
       if (special !== undefined) return special;
@@ -159,10 +165,15 @@ export function boolCoercer(): Coercer {
   };
 }
 
-/** Non-string values become their JSON text, as ClickPipes stores them in String columns. */
+/**
+ * Non-string values become their JSON text, as ClickPipes stores them in String columns;
+ * bytes (a Kafka key) are read as UTF-8 and a Date as its ISO 8601 text.
+ */
 function asText(v: unknown): string {
   if (typeof v === "string") return v;
   if (typeof v === "bigint") return v.toString();
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString("utf8");
+  if (v instanceof Date) return v.toISOString();
   return JSON.stringify(v);
 }
 

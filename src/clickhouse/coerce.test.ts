@@ -19,7 +19,7 @@ function rejection(type: string, value: unknown): CoercionError {
 describe("Nullable and missing values", () => {
   it("writes null for Nullable columns and leaves other columns to their DEFAULT", () => {
     expect(coerce("Nullable(Int32)", null)).toBeNull();
-    expect(coerce("Nullable(Int32)", undefined)).toBeNull();
+    expect(coerce("Nullable(Int32)", undefined)).toBeUndefined();
     expect(coerce("LowCardinality(Nullable(String))", null)).toBeNull();
     expect(coerce("Int32", null)).toBeUndefined();
     expect(coerce("String", undefined)).toBeUndefined();

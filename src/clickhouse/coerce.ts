@@ -5,9 +5,10 @@
  * `compileCoercer(parseType(column.type))` is called once per column; the returned closure
  * runs per field per row, so it does no parsing of the type and no regex on valid input.
  *
- * Missing values: for `undefined` or `null` the coercer of a non-Nullable column returns
- * `undefined`, which JSON.stringify leaves out of the line, so the server applies the
- * column's DEFAULT (the type's zero value when there is none). Inside an Array, Map or
+ * Missing values: an absent field (`undefined`) gives `undefined`, which JSON.stringify
+ * leaves out of the line, so the server applies the column's DEFAULT (NULL or the type's
+ * zero value when there is none). A JSON `null` gives `defaultValue(type)`: NULL for a
+ * Nullable column, otherwise `undefined` as for an absent field. Inside an Array, Map or
  * Tuple nothing can be left out, so a null element of a non-Nullable type becomes the
  * type's zero value (`zeroValue`).
  */
@@ -194,14 +195,14 @@ function compileElement(type: ChType): Coercer {
  */
 export function compileCoercer(type: ChType): Coercer {
   const coerce = compileValue(type);
-  const missing = defaultValue(type);
-  return (v) => (v === null || v === undefined ? missing : coerce(v));
+  const nullValue = defaultValue(type);
+  return (v) => (v === undefined ? undefined : v === null ? nullValue : coerce(v));
 }
 
 /**
- * What to write for a column the record has no value for (absent or null): `null` for
- * Nullable (and Dynamic/Variant) columns, otherwise `undefined`, i.e. leave the key out
- * of the line so that ClickHouse applies the column's DEFAULT expression or zero value.
+ * What to write for a JSON null: `null` for Nullable (and Dynamic/Variant) columns,
+ * otherwise `undefined`, i.e. leave the key out of the line so that ClickHouse applies the
+ * column's DEFAULT expression or zero value. (An absent field is always left out.)
  */
 export function defaultValue(type: ChType): unknown {
   return isNullable(type) ? null : undefined;

@@ -112,7 +112,8 @@ describe("pipeline", () => {
   it("flushes by itself when the row limit is reached", async () => {
     const { sink, pipeline } = setup(undefined, 2);
     await pipeline.onRecords([rec(0, '{"id":1}'), rec(1, '{"id":2}'), rec(2, '{"id":3}')]);
-    expect(sink.events).toEqual(["rows:2:raw", "errors:0", "state", "commit"]);
+    await pipeline.flush();
+    expect(sink.events).toEqual(["rows:2:raw", "errors:0", "state", "commit", "rows:1:raw", "errors:0", "state", "commit"]);
   });
 
   it("routes a wrong-typed record to the error table and inserts the others", async () => {

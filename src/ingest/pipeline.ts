@@ -40,6 +40,8 @@ export class Pipeline implements RecordSink {
   private timer: NodeJS.Timeout | undefined;
   private readonly pendingLog: LogRow[] = [];
   private lag: ReadonlyMap<string, number> = new Map();
+  /** The full batch being inserted while the next one fills; at most one, so memory stays bounded. */
+  private inserting: Promise<void> | undefined;
 
   constructor(private readonly opts: PipelineOptions) {
     this.batch = this.newBatch();
@@ -54,9 +56,24 @@ export class Pipeline implements RecordSink {
     if (this.failure !== undefined) throw this.failure;
     for (const record of records) {
       this.batch.add(record, Date.now(), looksLikeJsonObject);
-      if (flushReason(this.batch, this.opts.limits, Date.now()) !== undefined) await this.flush();
+      if (flushReason(this.batch, this.opts.limits, Date.now()) !== undefined) await this.startFlush();
     }
     this.arm();
+  }
+
+  /**
+   * Insert the full batch in the background and keep filling the next one, so fetching and
+   * decoding overlap the insert; wait first if the previous full batch is still going in.
+   */
+  private async startFlush(): Promise<void> {
+    if (this.inserting !== undefined) await this.inserting;
+    if (this.failure !== undefined) throw this.failure;
+    // A failed flush is recorded in this.failure and reported through onFatal.
+    const inserting = this.flush().catch(() => undefined);
+    this.inserting = inserting;
+    void inserting.then(() => {
+      if (this.inserting === inserting) this.inserting = undefined;
+    });
   }
 
   onReset(): void {

@@ -1,10 +1,10 @@
 import type { Server } from "node:http";
 import type { ClickHouseClient } from "@clickhouse/client";
 import { type ClickPipe, type KafkaSource, SecretKeys, parseByteSize, parseDuration, pipeId } from "../api/index.js";
-import { createClickHouseClient } from "../clickhouse/client.js";
 import { defaultConsumerGroup, kafkaClientConfig } from "../sources/kafka/config.js";
 import { KafkaRecordSource } from "../sources/kafka/source.js";
 import type { BatchLimits } from "./batcher.js";
+import { ingestClickHouseClient } from "./clickhouse-client.js";
 import type { LoadedPipe } from "./config.js";
 import { decodeJsonObject } from "./decoders/json.js";
 import { destinationError } from "./destination-errors.js";
@@ -44,15 +44,12 @@ function kafkaSpec(pipe: ClickPipe): KafkaSource {
 function clickhouseClient(loaded: LoadedPipe): ClickHouseClient {
   const dest = loaded.pipe.spec.destination;
   const ref = dest.clickhouse.credentialsSecretRef;
-  return createClickHouseClient(
-    {
-      url: dest.clickhouse.url,
-      username: loaded.secrets.get(ref.name, SecretKeys.username),
-      password: loaded.secrets.get(ref.name, SecretKeys.password),
-      database: dest.database,
-    },
-    { requestTimeoutMs: 60_000 },
-  );
+  return ingestClickHouseClient({
+    url: dest.clickhouse.url,
+    username: loaded.secrets.get(ref.name, SecretKeys.username),
+    password: loaded.secrets.get(ref.name, SecretKeys.password),
+    database: dest.database,
+  });
 }
 
 interface Running {
@@ -77,6 +74,8 @@ export async function runPipe(loaded: LoadedPipe, opts: RunOptions): Promise<num
   try {
     const metrics = new IngestMetrics(pipe);
     server = await startHttpServer(opts.httpPort, { healthy: () => fatal === undefined, ready: () => ready }, metrics.registry, logger);
+    const address = server.address();
+    logger.info({ port: typeof address === "object" && address !== null ? address.port : opts.httpPort }, "serving /healthz, /readyz and /metrics");
     const spec = kafkaSpec(loaded.pipe);
     const limits = batchLimits(loaded.pipe);
     client = clickhouseClient(loaded);

@@ -143,6 +143,8 @@ const cases: readonly TypeCase[] = [
   { type: "LowCardinality(String)", accepted: [["x", "x"], [1, "1"]], rejected: [] },
   { type: "LowCardinality(Nullable(String))", accepted: [["x", "x"], [null, null]], rejected: [] },
   { type: "Nullable(Int32)", accepted: [[5, "5"], [null, null], [undefined, null]], rejected: [["x", "not an integer"]] },
+  // An absent field leaves the column's DEFAULT to ClickHouse; an explicit null is NULL.
+  { type: "Nullable(String) DEFAULT 'fallback'", accepted: [[undefined, "fallback"], [null, null], ["x", "x"]], rejected: [] },
   { type: "Nullable(DateTime64(3, 'UTC'))", accepted: [["2023-11-14T22:13:20Z", "2023-11-14 22:13:20.000"], [null, null]], rejected: [] },
   { type: "Array(UInt8)", accepted: [[[1, "2", null], "[1,2,0]"], [[], "[]"]], rejected: [[[1, 256], "out of range 0..255"], ["1,2", "not an array"]] },
   { type: "Array(Nullable(String))", accepted: [[["a", null, 3], "['a',NULL,'3']"]], rejected: [] },
@@ -157,6 +159,9 @@ const cases: readonly TypeCase[] = [
     rejected: [[{ name: "x", age: 300 }, "out of range 0..255"]],
   },
   { type: "JSON", accepted: [[{ a: { b: 1 }, c: "x" }, '{"a":{"b":"1"},"c":"x"}'], ['{"k":true}', '{"k":true}']], rejected: [["[1]", "not a JSON object"], [5, "not a JSON object"]] },
+  // toString() prints a NULL Dynamic or Variant as an empty string.
+  { type: "Dynamic", accepted: [[1.5, "1.5"], ["x", "x"], [null, ""]], rejected: [] },
+  { type: "Variant(String, UInt64)", accepted: [["x", "x"], [5, "5"], [null, ""]], rejected: [] },
   { type: "SimpleAggregateFunction(sum, UInt64)", accepted: [[5, "5"]], rejected: [[-5, "out of range"]] },
 ];
 
@@ -169,7 +174,7 @@ describe("coerced values are accepted by ClickHouse and read back as expected", 
   cases.forEach((c, i) => {
     it(c.type, async () => {
       const table = `t_${i}`;
-      const coerce = compileCoercer(parseType(c.type));
+      const coerce = compileCoercer(parseType(c.type.replace(/ DEFAULT .*$/, "")));
       await client.command({ query: `CREATE TABLE ${quoteIdent(db)}.${quoteIdent(table)} (n UInt32, c ${c.type}) ENGINE = MergeTree ORDER BY n` });
       const rows = c.accepted.map(([value], n) => ({ n, c: coerce(value) }));
       await client.insert({ table: `${db}.${table}`, values: rows, format: "JSONEachRow" });
@@ -293,6 +298,36 @@ describe("per-pipe user", () => {
       expect(await count.json()).toEqual([{ n: "1" }]);
     } finally {
       await client.command({ query: dropUserSql(user) });
+    }
+  });
+
+  it.each([
+    ["full", { kind: "full" }],
+    ["customRole", { kind: "customRole", role: `it_role_${process.pid}` }],
+  ] as const)("can insert into any table of the database with %s grants", async (label, permissions) => {
+    const user = `it_user_${label}_${process.pid}_${Date.now()}`;
+    const table = `dest_${label}`;
+    await client.command({ query: `CREATE TABLE ${quoteIdent(db)}.${quoteIdent(table)} (id UInt64) ENGINE = MergeTree ORDER BY id` });
+    for (const sql of [errorTableSql(db, table), logTableSql(db), stateTableSql(db)]) await client.command({ query: sql });
+    if (permissions.kind === "customRole") {
+      await client.command({ query: `CREATE ROLE IF NOT EXISTS ${quoteIdent(permissions.role)}` });
+      await client.command({ query: `GRANT INSERT ON ${quoteIdent(db)}.* TO ${quoteIdent(permissions.role)}` });
+    }
+    await client.command({ query: createUserSql(user, "pw", db) });
+    try {
+      for (const sql of grantsSql(permissions, db, table, user)) await client.command({ query: sql });
+      const pipeClient = createClickHouseClient({ url: required("CLICKHOUSE_URL"), username: user, password: "pw", database: db });
+      try {
+        await pipeClient.insert({ table, values: [{ id: "7" }], format: "JSONEachRow" });
+        await pipeClient.insert({ table: `${table}_clickpipes_error`, values: [{ time: "0.000", pipe: "ns/p" }], format: "JSONEachRow" });
+      } finally {
+        await pipeClient.close();
+      }
+      const count = await client.query({ query: `SELECT count() AS n FROM ${quoteIdent(db)}.${quoteIdent(table)}`, format: "JSONEachRow" });
+      expect(await count.json()).toEqual([{ n: "1" }]);
+    } finally {
+      await client.command({ query: dropUserSql(user) });
+      if (permissions.kind === "customRole") await client.command({ query: `DROP ROLE IF EXISTS ${quoteIdent(permissions.role)}` });
     }
   });
 

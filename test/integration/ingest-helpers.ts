@@ -49,9 +49,16 @@ export async function produce(env: StackEnv, topic: string, messages: readonly M
   const producer = kafka(env, config).producer({ allowAutoTopicCreation: false });
   await producer.connect();
   try {
-    const chunk = 5_000;
-    for (let i = 0; i < messages.length; i += chunk) {
-      const part = messages.slice(i, i + chunk).map((m, j) => ({ ...m, partition: m.partition ?? (i + j) % partitions }));
+    // A produce request carries one record batch per partition, which the broker caps at 1 MB.
+    let i = 0;
+    while (i < messages.length) {
+      const part: Message[] = [];
+      let bytes = 0;
+      for (; i < messages.length && bytes < 600_000 * partitions && part.length < 5_000; i++) {
+        const m = messages[i]!;
+        bytes += String(m.value ?? "").length + 64;
+        part.push({ ...m, partition: m.partition ?? i % partitions });
+      }
       await producer.send({ topic, messages: part });
     }
   } finally {

@@ -37,6 +37,11 @@ function podLog(podName: string, container: string): string {
   return existsSync(file) ? readFileSync(file, "utf8") : "";
 }
 
+async function eventReasons(podName: string): Promise<string[]> {
+  const list = JSON.parse(await kubectl(["get", "events", "--field-selector", `involvedObject.name=${podName}`, "-o", "json"])) as { items: Array<{ reason?: string }> };
+  return list.items.map((e) => e.reason ?? "");
+}
+
 function isReady(p: V1Pod): boolean {
   return p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
 }
@@ -187,6 +192,10 @@ describe("test kubelet", () => {
     expect(status?.containerStatuses?.[0]?.lastState?.terminated?.reason).toBe("Error");
     expect(podLog("crasher", "main").match(/boom/g)?.length).toBeGreaterThanOrEqual(3);
     expect(await kubectl(["logs", "crasher"])).toContain("boom");
+    await waitFor("Started and BackOff events", async () => {
+      const reasons = await eventReasons("crasher");
+      return reasons.includes("Started") && reasons.includes("BackOff");
+    }, 30_000, 500);
     await kubectl(["delete", "pod", "crasher", "--wait=true", "--timeout=60s"]);
   });
 
@@ -227,6 +236,35 @@ describe("test kubelet", () => {
     expect(pid).toBeDefined();
     expect(pid).not.toBe(killed);
     await kubectl(["delete", "deployment", "victim"]);
+  });
+
+  it("restarts a container whose liveness probe fails", async () => {
+    const sickly = `
+const started = Date.now();
+require("http").createServer((req, res) => { res.statusCode = Date.now() - started < 1500 ? 200 : 500; res.end(); }).listen(Number(process.env.PORT), "127.0.0.1");
+console.log("serving");`;
+    await apply({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "sickly" },
+      spec: {
+        terminationGracePeriodSeconds: 2,
+        containers: [
+          nodeContainer("main", sickly, {
+            ports: [{ containerPort: 9000 }],
+            env: [{ name: "PORT", value: "9000" }],
+            livenessProbe: { httpGet: { path: "/healthz", port: 9000 }, periodSeconds: 1, failureThreshold: 2 },
+          }),
+        ],
+      },
+    });
+    await waitFor("sickly restarted by its liveness probe", async () => ((await pod("sickly")).status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1, 60_000, 500);
+    await waitFor("Unhealthy and Killing events", async () => {
+      const reasons = await eventReasons("sickly");
+      return reasons.includes("Unhealthy") && reasons.includes("Killing");
+    }, 30_000, 500);
+    await waitFor("a second run of sickly", () => Promise.resolve((podLog("sickly", "main").match(/serving/g)?.length ?? 0) >= 2), 60_000, 500);
+    await kubectl(["delete", "pod", "sickly", "--wait=true", "--timeout=60s"]);
   });
 
   it("terminates gracefully on delete: SIGTERM first, SIGKILL after the grace period", async () => {
@@ -274,6 +312,35 @@ describe("test kubelet", () => {
     );
     await waitFor("sa-allowed finished", async () => (await pod("sa-allowed")).status?.phase === "Succeeded", 60_000, 500);
     expect(podLog("sa-allowed", "main")).toContain("configmap/kube-root-ca.crt");
+  });
+
+  it("runs init containers to completion first, sharing an emptyDir with the main container", async () => {
+    await apply({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "with-init" },
+      spec: {
+        restartPolicy: "OnFailure",
+        volumes: [{ name: "work", emptyDir: {} }],
+        initContainers: [
+          // Paths are rewritten in args and env, not inside scripts: pass them as args.
+          nodeContainer("prepare", "require('fs').writeFileSync(process.argv[1], 'prepared by ' + process.env.HOSTNAME)", {
+            args: ["/work/ready.txt"],
+            volumeMounts: [{ name: "work", mountPath: "/work" }],
+          }),
+        ],
+        containers: [
+          nodeContainer("main", "console.log(require('fs').readFileSync(process.argv[1], 'utf8'))", {
+            args: ["/work/ready.txt"],
+            volumeMounts: [{ name: "work", mountPath: "/work" }],
+          }),
+        ],
+      },
+    });
+    await waitFor("with-init Succeeded", async () => (await pod("with-init")).status?.phase === "Succeeded", 60_000, 500);
+    const status = (await pod("with-init")).status;
+    expect(status?.initContainerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 0, reason: "Completed" });
+    expect(podLog("with-init", "main")).toBe("prepared by with-init\n");
   });
 
   it("honours restartPolicy Never: exit 0 is Succeeded, exit 1 is Failed", async () => {

@@ -28,10 +28,14 @@ function headerPairs(headers: IHeaders | undefined): (readonly [string, string])
   return pairs;
 }
 
+/**
+ * Value and key are copied out of the fetch response: a slice would pin the whole response
+ * (megabytes) for as long as the batch holds one record of it.
+ */
 function toRecord(topic: string, partition: number, m: KafkaMessage): RawRecord {
   return {
-    value: m.value,
-    key: m.key,
+    value: m.value === null ? null : Buffer.from(m.value),
+    key: m.key === null ? null : Buffer.from(m.key),
     timestamp: Number(m.timestamp),
     headers: headerPairs(m.headers),
     position: { topic, partition, offset: m.offset },
@@ -68,8 +72,8 @@ export class KafkaRecordSource implements Source {
     this.topics = splitList(opts.spec.topics);
     this.consumer = this.kafka.consumer({
       groupId: opts.groupId,
-      maxBytesPerPartition: opts.maxBytesPerPartition ?? 8 * 1024 * 1024,
-      maxBytes: opts.maxBytes ?? 32 * 1024 * 1024,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      maxBytes: opts.maxBytes ?? 16 * 1024 * 1024,
       maxWaitTimeInMs: 1_000,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import {
   ApiException,
   CoordinationV1Api,
@@ -61,6 +62,36 @@ export class KubeletApi implements ApiReader {
       body: { spec: { audiences: audience ? [audience] : [], expirationSeconds } },
     });
     return res.status?.token ?? "";
+  }
+
+  /** A pod event as the kubelet reports it (`kubectl describe pod` / `kubectl get events`). */
+  async podEvent(pod: V1Pod, container: string | undefined, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+    const namespace = pod.metadata?.namespace ?? "default";
+    const now = new Date();
+    const host = pod.spec?.nodeName ?? "";
+    await this.core.createNamespacedEvent({
+      namespace,
+      body: {
+        metadata: { name: `${pod.metadata?.name}.${randomBytes(8).toString("hex")}`, namespace },
+        involvedObject: {
+          apiVersion: "v1",
+          kind: "Pod",
+          name: pod.metadata?.name,
+          namespace,
+          uid: pod.metadata?.uid,
+          fieldPath: container === undefined ? undefined : `spec.containers{${container}}`,
+        },
+        type,
+        reason,
+        message,
+        count: 1,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        source: { component: "kubelet", host },
+        reportingComponent: "kubelet",
+        reportingInstance: host,
+      },
+    });
   }
 
   async patchPodStatus(namespace: string, name: string, status: V1PodStatus): Promise<V1Pod | undefined> {

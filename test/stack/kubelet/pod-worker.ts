@@ -99,7 +99,7 @@ export class PodWorker {
   private volumeDirs = new Map<string, string>();
   private initialized = false;
   private initFailed = false;
-  private readonly startTime = new Date();
+  private readonly startTime: Date;
   /** No more starts or restarts: the pod is being deleted or is gone. */
   private stopped = false;
   private terminating = false;
@@ -115,6 +115,7 @@ export class PodWorker {
     this.initSlots = (pod.spec?.initContainers ?? []).map((c) => new Slot(c, true));
     this.dir = join(deps.workDir, "pods", this.uid);
     for (const slot of this.allSlots()) slot.carryOver(pod);
+    this.startTime = pod.status?.startTime ? new Date(pod.status.startTime) : new Date();
   }
 
   get uid(): string {
@@ -152,6 +153,7 @@ export class PodWorker {
   }
 
   private async mountVolumes(): Promise<boolean> {
+    let lastError = "";
     while (!this.stopped) {
       try {
         this.volumeDirs = await materialiseVolumes(this.deps.api, this.pod, join(this.dir, "volumes"));
@@ -159,6 +161,8 @@ export class PodWorker {
         return true;
       } catch (err) {
         const reason = err instanceof VolumeError ? "FailedMount" : "ApiError";
+        if (message(err) !== lastError) this.event(undefined, "Warning", "FailedMount", message(err));
+        lastError = message(err);
         for (const slot of [...this.initSlots, ...this.slots]) slot.state = { kind: "waiting", reason: "ContainerCreating", message: `${reason}: ${message(err)}` };
         this.requestSync();
         await sleep(CONFIG_RETRY_MS);
@@ -245,6 +249,7 @@ export class PodWorker {
       resolved = await this.resolve(slot);
     } catch (err) {
       const reason = err instanceof ContainerConfigError ? "CreateContainerConfigError" : "CreateContainerError";
+      if (slot.state.kind !== "waiting" || slot.state.message !== message(err)) this.event(slot, "Warning", "Failed", `Error: ${message(err)}`);
       slot.state = { kind: "waiting", reason, message: message(err) };
       this.requestSync();
       slot.timer = setTimeout(() => void this.startContainer(slot), CONFIG_RETRY_MS);
@@ -280,6 +285,7 @@ export class PodWorker {
       });
     });
     this.deps.log(`pod ${this.ns}/${this.name} container ${slot.spec.name}: started pid ${started.pid}: ${JSON.stringify([resolved.file, ...resolved.args]).slice(0, 300)}`);
+    this.event(slot, "Normal", "Started", `Started container ${slot.spec.name}`);
     if (!slot.isInit) void this.probe(slot, started.pid, resolved);
     this.requestSync();
   }
@@ -305,6 +311,7 @@ export class PodWorker {
 
   private setReady(slot: Slot, ready: boolean): void {
     if (slot.ready === ready) return;
+    if (!ready) this.event(slot, "Warning", "Unhealthy", "Readiness probe failed");
     slot.ready = ready;
     this.requestSync();
   }
@@ -321,6 +328,7 @@ export class PodWorker {
     slot.lastTerminated = t;
     const delay = slot.backoffStep === 0 ? 0 : backoffDelay(slot.backoffStep - 1, this.deps.backoffBaseMs, this.deps.backoffMaxMs);
     slot.backoffStep += 1;
+    if (delay > 0) this.event(slot, "Warning", "BackOff", `Back-off restarting failed container ${slot.spec.name} in pod ${this.name}_${this.ns}(${this.uid})`);
     slot.state =
       delay === 0
         ? { kind: "waiting", reason: "ContainerCreating" }
@@ -403,6 +411,8 @@ export class PodWorker {
 
   private failedProbe(slot: Slot, kind: string, probe: V1Probe): void {
     this.deps.log(`pod ${this.ns}/${this.name} container ${slot.spec.name}: failed ${kind} probe, will be restarted`);
+    this.event(slot, "Warning", "Unhealthy", `${kind === "liveness" ? "Liveness" : "Startup"} probe failed`);
+    this.event(slot, "Normal", "Killing", `Container ${slot.spec.name} failed ${kind} probe, will be restarted`);
     void this.stopContainer(slot, this.graceSeconds(probe.terminationGracePeriodSeconds));
   }
 
@@ -414,6 +424,13 @@ export class PodWorker {
       this.deps.log(`pod ${this.ns}/${this.name} container ${slot.spec.name}: ${kind} probe error: ${message(err)}`);
       return false;
     }
+  }
+
+  /** Events are best effort, as in the kubelet: a failure is logged, never fatal to the pod. */
+  private event(slot: Slot | undefined, type: "Normal" | "Warning", reason: string, text: string): void {
+    this.deps.api.podEvent(this.pod, slot?.spec.name, type, reason, text).catch((err: unknown) => {
+      this.deps.log(`pod ${this.ns}/${this.name}: event ${reason} not recorded: ${message(err)}`);
+    });
   }
 
   private graceSeconds(override?: number): number {
@@ -440,6 +457,7 @@ export class PodWorker {
     this.cancelTimers();
     const grace = this.graceSeconds();
     this.deps.log(`pod ${this.ns}/${this.name}: terminating (grace ${grace}s)`);
+    for (const s of this.allSlots()) if (s.pid !== undefined) this.event(s, "Normal", "Killing", `Stopping container ${s.spec.name}`);
     await Promise.all(this.allSlots().map((s) => this.stopContainer(s, grace)));
     try {
       await this.deps.api.deletePodNow(this.ns, this.name, this.uid);
