@@ -287,8 +287,10 @@ function stopHint(env: StackEnv, local: boolean): string {
     local ? "The stack keeps running so you can look around:" : "The stack, the operator and the pipe keep running so you can look around:",
     `  export KUBECONFIG=${env.KUBECONFIG} PATH="${env.STACK_BIN}:$PATH"`,
     `  kubectl -n ${NAMESPACE} get cp -w`,
-    local ? "" : `  helm -n ${RELEASE_NAMESPACE} uninstall ${RELEASE}        # remove the operator`,
-    "  npm run stack -- down                                   # stop the whole local stack",
+    local
+      ? `  (the local operator stopped with the demo: to delete the pipe, run the demo without DEMO_OPERATOR=local, then kubectl -n ${NAMESPACE} delete cp --all)`
+      : `  kubectl -n ${NAMESPACE} delete cp --all; helm -n ${RELEASE_NAMESPACE} uninstall ${RELEASE}   # remove the pipe, then the operator`,
+    "  npm run stack -- down   # stop the whole local stack",
   ]
     .filter(Boolean)
     .join("\n");

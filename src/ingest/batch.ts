@@ -1,10 +1,11 @@
 import type { BatchState } from "./batcher.js";
+import { BodyWriter } from "./body-writer.js";
 import type { DecodedRecord } from "./decoders/json.js";
 import { ErrorType, RecordError, errorMessage } from "./errors.js";
 import type { MappedRow, RecordMapper } from "./mapper.js";
 import type { ErrorRow, StateRow } from "./sink.js";
 import { chTime } from "./sink.js";
-import { type Checkpoint, type RawRecord, formatPosition, positionKey } from "./source.js";
+import { type Checkpoint, type RawRecord, type RecordPosition, formatPosition, positionKey } from "./source.js";
 
 export type Decoder = (bytes: Buffer | null) => DecodedRecord;
 
@@ -14,6 +15,15 @@ interface BatchError {
 }
 
 const NEWLINE = Buffer.from("\n");
+
+function isBlank(c: number | undefined): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** The record with its own copy of the value, so it does not pin the source's fetch buffer. */
+function detached(record: RawRecord): RawRecord {
+  return { ...record, value: record.value === null ? null : Buffer.from(record.value) };
+}
 
 /**
  * One batch being filled: the records that become rows, the records that became error
@@ -28,7 +38,9 @@ export class Batch implements BatchState {
   readonly errors: BatchError[] = [];
   bytes = 0;
   openedAt: number | undefined;
-  private readonly last = new Map<string, RawRecord>();
+  private readonly last = new Map<string, RecordPosition>();
+  /** The passed-through body, built as records arrive. */
+  private body = new BodyWriter();
   private readonly totals = new Map<string, { records: number; bytes: number }>();
 
   constructor(
@@ -48,16 +60,37 @@ export class Batch implements BatchState {
     const size = record.value?.length ?? 0;
     this.bytes += size;
     const key = positionKey(record.position);
-    this.last.set(key, record);
+    this.last.set(key, record.position);
     const total = this.totals.get(key) ?? { records: 0, bytes: 0 };
     total.records++;
     total.bytes += size;
     this.totals.set(key, total);
     if (this.passthrough && looksValid(record.value)) {
-      this.records.push(record);
+      this.records.push(this.append(record, record.value as Buffer));
       return;
     }
-    this.mapOne(record, this.records, this.rows);
+    this.mapOne(detached(record), this.records, this.rows);
+  }
+
+  /**
+   * Copy a record into the body, virtual columns spliced in after its opening brace.
+   * Without virtual columns the record keeps a view of its bytes in the body (one copy in all).
+   */
+  private append(record: RawRecord, value: Buffer): RawRecord {
+    const members = this.mapper.virtualMembers(record);
+    if (members === "") {
+      const view = this.body.write(value);
+      this.body.write(NEWLINE);
+      return { ...record, value: view };
+    }
+    const open = value.indexOf(0x7b) + 1;
+    let next = open;
+    while (next < value.length && isBlank(value[next])) next++;
+    this.body.write(value.subarray(0, open));
+    this.body.writeString(value[next] === 0x7d ? members.slice(0, -1) : members);
+    this.body.write(value.subarray(open));
+    this.body.write(NEWLINE);
+    return detached(record);
   }
 
   /** The passed-through records did not go in as they are: map each one, keeping the bad ones aside. */
@@ -68,6 +101,7 @@ export class Batch implements BatchState {
     this.records = records;
     this.rows = rows;
     this.passthrough = false;
+    this.body = new BodyWriter();
   }
 
   addError(record: RawRecord, errorType: string, message: string, now: number): void {
@@ -84,22 +118,8 @@ export class Batch implements BatchState {
     });
   }
 
-  passthroughBody(): Buffer {
-    const chunks: Buffer[] = [];
-    for (const record of this.records) {
-      const value = record.value as Buffer;
-      const members = this.mapper.virtualMembers(record);
-      if (members === "") {
-        chunks.push(value, NEWLINE);
-        continue;
-      }
-      const open = value.indexOf(0x7b) + 1;
-      let next = open;
-      while (next < value.length && (value[next] === 0x20 || value[next] === 0x0a || value[next] === 0x0d || value[next] === 0x09)) next++;
-      const spliced = value[next] === 0x7d ? members.slice(0, -1) : members;
-      chunks.push(value.subarray(0, open), Buffer.from(spliced), value.subarray(open), NEWLINE);
-    }
-    return Buffer.concat(chunks);
+  passthroughBody(): Buffer[] {
+    return this.body.finish();
   }
 
   errorRows(): ErrorRow[] {
@@ -107,18 +127,14 @@ export class Batch implements BatchState {
   }
 
   checkpoints(): Checkpoint[] {
-    return [...this.last.values()].map((r) => ({
-      topic: r.position.topic,
-      partition: r.position.partition,
-      nextOffset: (BigInt(r.position.offset) + 1n).toString(),
-    }));
+    return [...this.last.values()].map((p) => ({ topic: p.topic, partition: p.partition, nextOffset: (BigInt(p.offset) + 1n).toString() }));
   }
 
   /** One state row per topic/partition with this batch's deltas. */
   stateRows(lag: ReadonlyMap<string, number>, now: number): StateRow[] {
     const errorsByKey = new Map<string, number>();
     for (const e of this.errors) errorsByKey.set(e.key, (errorsByKey.get(e.key) ?? 0) + 1);
-    return [...this.last.entries()].map(([key, record]) => {
+    return [...this.last.entries()].map(([key, position]) => {
       const total = this.totals.get(key) ?? { records: 0, bytes: 0 };
       const errors = errorsByKey.get(key) ?? 0;
       return {
@@ -128,7 +144,7 @@ export class Batch implements BatchState {
         bytes: total.bytes,
         record_errors: errors,
         batches: 1,
-        position: record.position.offset,
+        position: position.offset,
         lag: lag.get(key) ?? 0,
         last_insert_time: chTime(now),
       };

@@ -17,8 +17,8 @@ class FakeSink implements DestinationSink {
   /** Refuse (non-retriable) any body containing this text, as ClickHouse refuses a batch with one bad row. */
   refuse: string | undefined;
 
-  insertBody(body: Buffer, passthrough: boolean): Promise<void> {
-    const text = body.toString();
+  insertBody(body: Buffer | readonly Buffer[], passthrough: boolean): Promise<void> {
+    const text = Buffer.isBuffer(body) ? body.toString() : Buffer.concat(body).toString();
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
       return Promise.reject(new DestinationError("connect ECONNREFUSED", { retriable: true }));

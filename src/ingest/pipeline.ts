@@ -166,7 +166,7 @@ export class Pipeline implements RecordSink {
     for (const e of errors) this.opts.metrics.recordError(e.error_type);
     const rows = batch.recordCount - errors.length;
     this.opts.metrics.batchDone(rows, batch.bytes, (Date.now() - started) / 1000);
-    this.opts.logger.debug({ rows, errors: errors.length, bytes: batch.bytes, ms: Date.now() - started }, "batch committed");
+    this.opts.logger.debug({ rows, errors: errors.length, bytes: batch.bytes, ms: Date.now() - started, mem: process.memoryUsage() }, "batch committed");
   }
 
   private async insertRecords(batch: Batch, onFailure: (err: unknown) => void): Promise<void> {
@@ -201,7 +201,7 @@ export class Pipeline implements RecordSink {
     }
   }
 
-  private insertBody(body: Buffer, passthrough: boolean, onFailure: (err: unknown) => void): Promise<void> {
+  private insertBody(body: Buffer | readonly Buffer[], passthrough: boolean, onFailure: (err: unknown) => void): Promise<void> {
     return retry(() => this.opts.sink.insertBody(body, passthrough), {
       ...this.opts.retry,
       onRetry: (err, attempt, delayMs) => {

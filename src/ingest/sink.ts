@@ -61,8 +61,8 @@ const PASSTHROUGH_SETTINGS = {
 
 /** Where batches go; the pipeline depends on this shape only. */
 export interface DestinationSink {
-  /** A JSONEachRow body for the destination table; `passthrough` when it holds records' own JSON. */
-  insertBody(body: Buffer, passthrough: boolean): Promise<void>;
+  /** A JSONEachRow body (one buffer or chunks in order) for the destination table; `passthrough` when it holds records' own JSON. */
+  insertBody(body: Buffer | readonly Buffer[], passthrough: boolean): Promise<void>;
   insertErrors(rows: readonly ErrorRow[]): Promise<void>;
   insertState(rows: readonly StateRow[]): Promise<void>;
   insertLog(rows: readonly LogRow[]): Promise<void>;
@@ -88,7 +88,7 @@ export class ClickHouseSink implements DestinationSink {
   }
 
   /** Insert a JSONEachRow body into the destination table. */
-  async insertBody(body: Buffer, passthrough: boolean): Promise<void> {
+  async insertBody(body: Buffer | readonly Buffer[], passthrough: boolean): Promise<void> {
     await this.exec(`INSERT INTO ${this.target} FORMAT JSONEachRow`, body, passthrough ? PASSTHROUGH_SETTINGS : {});
   }
 
@@ -114,12 +114,13 @@ export class ClickHouseSink implements DestinationSink {
     await this.exec(`INSERT INTO ${table} FORMAT JSONEachRow`, body, {});
   }
 
-  private async exec(query: string, body: Buffer | undefined, settings: Record<string, string | number>): Promise<void> {
+  private async exec(query: string, body: Buffer | readonly Buffer[] | undefined, settings: Record<string, string | number>): Promise<void> {
     try {
+      const chunks = body === undefined ? undefined : Buffer.isBuffer(body) ? [body] : body;
       const result = await this.client.exec({
         query,
         clickhouse_settings: settings,
-        ...(body === undefined ? {} : { values: Readable.from([body], { objectMode: false }) }),
+        ...(chunks === undefined ? {} : { values: Readable.from(chunks, { objectMode: false }) }),
       });
       // The response body must be consumed or the socket is never released to the pool.
       for await (const chunk of result.stream) void chunk;

@@ -12,7 +12,7 @@ import { KubeClient, type KubeObject } from "./kube/client.js";
 import { Informer, objectKey, type InformerHandler } from "./kube/informer.js";
 import { LeaderElector } from "./kube/leader.js";
 import { createOperatorMetrics, resourceOf, type OperatorMetrics } from "./metrics.js";
-import { Reconciler, type Store } from "./reconciler.js";
+import { Reconciler, type PipeStore } from "./reconciler.js";
 import { sourceProber } from "./source-probe.js";
 import { WorkQueue, type QueueOutcome } from "./queue.js";
 
@@ -33,7 +33,7 @@ export interface OperatorHooks {
 }
 
 /** Informers of one kind across the watched namespaces, read as one store. */
-class MultiInformer implements Store {
+class MultiInformer implements PipeStore {
   readonly informers: Informer[];
   private readonly byNamespace = new Map<string, Informer>();
 
@@ -51,9 +51,17 @@ class MultiInformer implements Store {
     }
   }
 
+  private informerOf(key: string): Informer | undefined {
+    if (this.byNamespace.size === 0) return this.informers[0];
+    return this.byNamespace.get(key.split("/")[0] ?? "");
+  }
+
   get(key: string): KubeObject | undefined {
-    if (this.byNamespace.size === 0) return this.informers[0]?.get(key);
-    return this.byNamespace.get(key.split("/")[0] ?? "")?.get(key);
+    return this.informerOf(key)?.get(key);
+  }
+
+  remember(obj: KubeObject): void {
+    this.informerOf(objectKey(obj))?.remember(obj);
   }
 
   list(): KubeObject[] {

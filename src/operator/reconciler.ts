@@ -41,8 +41,13 @@ export interface Store {
   get(key: string): KubeObject | undefined;
 }
 
+/** The pipes cache also takes what the reconciler wrote, so it never acts on a stale copy. */
+export interface PipeStore extends Store {
+  remember(obj: KubeObject): void;
+}
+
 export interface Stores {
-  readonly pipes: Store;
+  readonly pipes: PipeStore;
   readonly deployments: Store;
   readonly configMaps: Store;
   readonly secrets: Store;
@@ -128,6 +133,7 @@ export class Reconciler {
     let current = obj;
     if (!(obj.metadata.finalizers ?? []).includes(FINALIZER)) {
       current = await patchFinalizers(this.deps.api, obj, [...(obj.metadata.finalizers ?? []), FINALIZER]);
+      this.deps.stores.pipes.remember(current);
       log.info("added finalizer");
     }
     const pipe = { ...parseClickPipe({ apiVersion: current.apiVersion, kind: current.kind, metadata: current.metadata, spec: current.spec }), status: current.status as ClickPipeStatus | undefined };
@@ -308,7 +314,7 @@ export class Reconciler {
       log.info({ from: before, to: status.phase, reason }, "phase changed");
       await this.deps.events.record(obj, warn ? "Warning" : "Normal", reason, `phase ${before ?? "(none)"} -> ${status.phase}: ${message}`);
     }
-    if (!statusEqual(pipe.status, status)) await patchStatus(this.deps.api, this.ns(pipe), pipe.metadata.name, status);
+    if (!statusEqual(pipe.status, status)) this.deps.stores.pipes.remember(await patchStatus(this.deps.api, this.ns(pipe), pipe.metadata.name, status));
   }
 
   /** The system error row that says why the operator failed the pipe; ClickHouse may be the reason it cannot be written. */
@@ -325,7 +331,7 @@ export class Reconciler {
     const pipe = { apiVersion: API_GROUP_VERSION, kind: KIND, metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, generation: obj.metadata.generation }, status: obj.status } as unknown as ClickPipe;
     const conditions = withTransitions(pipe, [{ type: ConditionType.Ready, status: ConditionStatus.False, reason: ConditionReason.InvalidSpec, message: `the spec is invalid: ${message}` }], this.now());
     const status: ClickPipeStatus = { ...(obj.status as ClickPipeStatus | undefined), phase: "Failed", observedGeneration: obj.metadata.generation, conditions };
-    if (!statusEqual(obj.status, status)) await patchStatus(this.deps.api, obj.metadata.namespace ?? "default", obj.metadata.name, status);
+    if (!statusEqual(obj.status, status)) this.deps.stores.pipes.remember(await patchStatus(this.deps.api, obj.metadata.namespace ?? "default", obj.metadata.name, status));
   }
 
   /** Deletion: stop the consumers, drop the pipe's ClickHouse user, release the finalizer; tables stay. */

@@ -275,6 +275,11 @@ describe("installed with helm", () => {
     await kubectl(["apply", "-f", "-"], manifests.map((m) => stringify(m)).join("---\n"));
     await waitFor(`ClickPipe ${PIPE} Running with all ${EVENTS} events in ClickHouse`, async () => (await phase()) === "Running" && (await rows()) >= EVENTS, 240_000, 2000);
     expect(await rows()).toBe(EVENTS);
+
+    // GitOps: only our `kubectl apply` owns spec fields; the operator writes status and its finalizer.
+    const pipe = await jsonOf<{ metadata: { managedFields: { manager: string; subresource?: string; fieldsV1?: Record<string, unknown> }[] } }>(["get", "clickpipe", PIPE, "-n", PIPES_NS]);
+    const specWriters = pipe.metadata.managedFields.filter((f) => f.fieldsV1 !== undefined && "f:spec" in f.fieldsV1).map((f) => f.manager);
+    expect(specWriters).toEqual(["kubectl-client-side-apply"]);
   }, 600_000);
 
   it("upgrades to two operator replicas, one of them leading", async () => {

@@ -127,4 +127,17 @@ describe("Informer", () => {
     await inf.stop();
     expect(api.listCalls).toBe(2);
   });
+
+  it("remembers what we wrote until the watch brings something newer", async () => {
+    const api = new FakeApi();
+    api.lists = [[obj("a", "10")]];
+    const inf = new Informer(api, { path: "/x", onEvent: () => undefined, onError: () => undefined });
+    inf.start();
+    await inf.waitForSync(1000);
+    inf.remember(obj("a", "12"));
+    expect(inf.get("ns/a")?.metadata.resourceVersion).toBe("12");
+    inf.remember(obj("a", "11"));
+    expect(inf.get("ns/a")?.metadata.resourceVersion).toBe("12");
+    await inf.stop();
+  });
 });

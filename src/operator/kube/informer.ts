@@ -79,6 +79,19 @@ export class Informer {
     return [...this.store.values()];
   }
 
+  /**
+   * Puts an object we just wrote into the cache, unless the cache already has a newer one,
+   * so the next reconcile does not act on what it wrote as if it had not happened (client-go's
+   * mutation cache). resourceVersions are etcd revisions here, so they compare as numbers.
+   */
+  remember(obj: KubeObject): void {
+    const key = objectKey(obj);
+    const cached = this.store.get(key);
+    const rv = Number(obj.metadata.resourceVersion);
+    if (cached && !(rv > Number(cached.metadata.resourceVersion))) return;
+    this.store.set(key, slim(obj));
+  }
+
   start(): void {
     this.stopped = false;
     this.loop ??= this.run();

@@ -29,12 +29,12 @@ function headerPairs(headers: IHeaders | undefined): (readonly [string, string])
 }
 
 /**
- * Value and key are copied out of the fetch response: a slice would pin the whole response
- * (megabytes) for as long as the batch holds one record of it.
+ * The key is copied out of the fetch response (a slice would pin the whole response for as
+ * long as a batch holds the record); the value is copied by the batch that keeps it.
  */
 function toRecord(topic: string, partition: number, m: KafkaMessage): RawRecord {
   return {
-    value: m.value === null ? null : Buffer.from(m.value),
+    value: m.value,
     key: m.key === null ? null : Buffer.from(m.key),
     timestamp: Number(m.timestamp),
     headers: headerPairs(m.headers),
@@ -72,8 +72,8 @@ export class KafkaRecordSource implements Source {
     this.topics = splitList(opts.spec.topics);
     this.consumer = this.kafka.consumer({
       groupId: opts.groupId,
-      maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
-      maxBytes: opts.maxBytes ?? 16 * 1024 * 1024,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 2 * 1024 * 1024,
+      maxBytes: opts.maxBytes ?? 8 * 1024 * 1024,
       maxWaitTimeInMs: 1_000,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
