@@ -91,7 +91,7 @@ async function produceAll(env: StackEnv, topic: string, n: number, size: number)
 
 /** Ceiling 1: kafkajs fetching the topic with the consumer's fetch sizes, doing nothing with the records. */
 async function rawConsumeRate(env: StackEnv, topic: string, n: number): Promise<number> {
-  const consumer = kafkaClient(env).consumer({ groupId: `bench-raw-${randomBytes(4).toString("hex")}`, maxBytesPerPartition: 8 << 20, maxBytes: 32 << 20, maxWaitTimeInMs: 1000 });
+  const consumer = kafkaClient(env).consumer({ groupId: `bench-raw-${randomBytes(4).toString("hex")}`, maxBytesPerPartition: 2 << 20, maxBytes: 8 << 20, maxWaitTimeInMs: 1000 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let seen = 0;
@@ -171,8 +171,26 @@ interface Child {
   stop(): Promise<void>;
 }
 
+const distDir = join(repoRoot, ".stack", "bench-dist");
+
+/**
+ * Compile the CLI as the image ships it (tsc, no tsx loader thread in the measured process),
+ * into a private directory so a stale dist/ cannot skew the figures.
+ */
+async function buildCli(): Promise<string> {
+  log("compiling the CLI (tsc -p tsconfig.build.json)");
+  await new Promise<void>((resolve) => {
+    const tsc = spawn(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", distDir], { cwd: repoRoot, stdio: "ignore" });
+    // Type errors elsewhere in the tree do not stop tsc from emitting; the spawn below fails loudly if main.js is missing.
+    tsc.once("exit", () => resolve());
+  });
+  return join(distDir, "src/cli/main.js");
+}
+
+let cliMain = "";
+
 function spawnConsumer(file: string): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli/main.ts"), "run", "-f", file], {
+  const child = spawn(process.execPath, [cliMain, "run", "-f", file], {
     cwd: repoRoot,
     env: { ...process.env, CLICKPIPES_HTTP_PORT: "0", LOG_LEVEL: "warn" },
     stdio: ["ignore", "inherit", "inherit"],
@@ -294,6 +312,7 @@ async function latency(env: StackEnv, ch: ClickHouseClient, db: string, rate: nu
 
 export async function main(): Promise<Record<string, unknown>> {
   const env = await stackEnv();
+  cliMain = await buildCli();
   const n = Number(process.env.BENCH_MESSAGES ?? 100_000);
   const nSmall = Number(process.env.BENCH_SMALL_MESSAGES ?? 300_000);
   const ch = createClient({ url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, log: { level: ClickHouseLogLevel.OFF } });

@@ -217,7 +217,22 @@ async function pipeStatus(env: StackEnv, name: string): Promise<PipeStatus> {
 
 interface Baseline {
   tableRows: number;
-  status: PipeStatus;
+  status: Pick<PipeStatus, "rows" | "errors">;
+}
+
+/**
+ * The pipe's totals so far, from the state table the operator reads them from (docs/design/contracts.md):
+ * they outlive a deleted and re-created pipe, so the status counts from there, not from zero.
+ */
+async function stateTotals(ch: ClickHouseClient, pipe: DemoPipe): Promise<Pick<PipeStatus, "rows" | "errors">> {
+  if (!(await tableExists(ch, "clickpipes_state"))) return { rows: 0, errors: 0 };
+  const rs = await ch.query({
+    query: `SELECT sum(rows) AS rows, sum(record_errors) AS errors FROM ${DATABASE}.clickpipes_state WHERE pipe = {pipe:String}`,
+    query_params: { pipe: `${NAMESPACE}/${pipe.name}` },
+    format: "JSONEachRow",
+  });
+  const row = (await rs.json<{ rows: string | number; errors: string | number }>())[0];
+  return { rows: Number(row?.rows ?? 0), errors: Number(row?.errors ?? 0) };
 }
 
 /** Waits until ClickHouse has the new rows and the pipe's status (what `kubectl get cp` prints) counts them and the bad records. */
@@ -309,7 +324,7 @@ async function main(): Promise<void> {
     const pipe = demoPipe(env);
     const ch = createClient({ url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD });
     await ch.command({ query: `CREATE DATABASE IF NOT EXISTS ${DATABASE}` });
-    const before: Baseline = { tableRows: await countOrZero(ch, pipe.table), status: await pipeStatus(env, pipe.name) };
+    const before: Baseline = { tableRows: await countOrZero(ch, pipe.table), status: await stateTotals(ch, pipe) };
     const applied = await exec(env, "kubectl", ["apply", "--server-side", "--force-conflicts", "-f", "-"], pipe.manifests.map((m) => stringify(m)).join("---\n"));
     for (const line of applied.trim().split("\n")) detail(line);
     begin("Producing sample events");

@@ -77,6 +77,7 @@ function setup(columns = [{ name: "id", type: "Int64" }, { name: "name", type: "
     pipe: "ns/p",
     mapper: compileMapper(columns, []),
     decode: decodeJsonObject,
+    passthrough: true,
     sink,
     source,
     limits: { maxRows, maxBytes: 1 << 30, maxWaitMs: 60_000 },

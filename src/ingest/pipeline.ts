@@ -13,6 +13,10 @@ export interface PipelineOptions {
   readonly pipe: string;
   readonly mapper: RecordMapper;
   readonly decode: Decoder;
+  /** Runs before records are decoded, e.g. to fetch the Avro schemas they name. */
+  readonly prepare?: (records: readonly RawRecord[]) => Promise<void>;
+  /** Whether records may go to ClickHouse as their own JSON bytes (JSONEachRow only). */
+  readonly passthrough: boolean;
   readonly sink: DestinationSink;
   readonly source: Source;
   readonly limits: BatchLimits;
@@ -54,6 +58,7 @@ export class Pipeline implements RecordSink {
 
   async onRecords(records: readonly RawRecord[]): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
+    if (this.opts.prepare !== undefined) await this.opts.prepare(records);
     for (const record of records) {
       this.batch.add(record, Date.now(), looksLikeJsonObject);
       if (flushReason(this.batch, this.opts.limits, Date.now()) !== undefined) await this.startFlush();
@@ -107,7 +112,7 @@ export class Pipeline implements RecordSink {
     this.pendingLog.push({ time: chTime(Date.now()), pipe: this.opts.pipe, level, error_type: errorType, message });
   }
 
-  setLag(lag: ReadonlyMap<string, number>): void {
+  private setLag(lag: ReadonlyMap<string, number>): void {
     this.lag = lag;
     for (const [key, value] of lag) this.opts.metrics.setLag(key, value);
   }
@@ -117,7 +122,7 @@ export class Pipeline implements RecordSink {
   }
 
   private newBatch(): Batch {
-    return new Batch(this.opts.pipe, this.opts.mapper, this.opts.decode, this.opts.mapper.passthrough);
+    return new Batch(this.opts.pipe, this.opts.mapper, this.opts.decode, this.opts.passthrough && this.opts.mapper.passthrough);
   }
 
   private arm(): void {
@@ -155,18 +160,21 @@ export class Pipeline implements RecordSink {
       if (failures === 1) this.systemError(ErrorType.destination, `ClickHouse insert failing, retrying: ${errorMessage(err)}`, "warn");
     };
     await this.insertRecords(batch, count);
+    const inserted = Date.now();
     const errors = batch.errorRows();
     await this.retrying("insert_errors", () => this.opts.sink.insertErrors(errors));
+    this.setLag(await this.opts.source.lag());
     const log = this.pendingLog.splice(0);
     await this.retrying("insert_state", async () => {
       await this.opts.sink.insertState(batch.stateRows(this.lag, Date.now()));
       await this.opts.sink.insertLog(log);
     });
+    const stated = Date.now();
     await this.retrying("commit", () => this.opts.source.commit(batch.checkpoints()));
     for (const e of errors) this.opts.metrics.recordError(e.error_type);
     const rows = batch.recordCount - errors.length;
     this.opts.metrics.batchDone(rows, batch.bytes, (Date.now() - started) / 1000);
-    this.opts.logger.debug({ rows, errors: errors.length, bytes: batch.bytes, ms: Date.now() - started, mem: process.memoryUsage() }, "batch committed");
+    this.opts.logger.debug({ rows, errors: errors.length, bytes: batch.bytes, ms: Date.now() - started, rowsMs: inserted - started, stateMs: stated - inserted, mem: process.memoryUsage() }, "batch committed");
   }
 
   private async insertRecords(batch: Batch, onFailure: (err: unknown) => void): Promise<void> {

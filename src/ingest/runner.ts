@@ -6,6 +6,7 @@ import { KafkaRecordSource } from "../sources/kafka/source.js";
 import type { BatchLimits } from "./batcher.js";
 import { ingestClickHouseClient } from "./clickhouse-client.js";
 import type { LoadedPipe } from "./config.js";
+import { AvroConfluentDecoder } from "./decoders/avro-confluent.js";
 import { decodeJsonObject } from "./decoders/json.js";
 import { destinationError } from "./destination-errors.js";
 import { ConfigError, ErrorType, IngestError, errorMessage } from "./errors.js";
@@ -13,7 +14,7 @@ import { startHttpServer } from "./http.js";
 import { type Logger, createLogger } from "./logger.js";
 import { compileMapper } from "./mapper.js";
 import { IngestMetrics } from "./metrics.js";
-import { Pipeline } from "./pipeline.js";
+import { Pipeline, type PipelineOptions } from "./pipeline.js";
 import { retry } from "./retry.js";
 import { setUpDestination } from "./setup.js";
 import { ClickHouseSink, chTime } from "./sink.js";
@@ -37,7 +38,6 @@ function batchLimits(pipe: ClickPipe): BatchLimits {
 function kafkaSpec(pipe: ClickPipe): KafkaSource {
   const kafka = pipe.spec.source.kafka;
   if (kafka === undefined) throw new ConfigError("this consumer runs Kafka sources only: spec.source.kafka is not set");
-  if (kafka.format !== "JSONEachRow") throw new ConfigError(`format ${kafka.format} is not supported yet: use JSONEachRow`);
   return kafka;
 }
 
@@ -85,11 +85,7 @@ export async function runPipe(loaded: LoadedPipe, opts: RunOptions): Promise<num
     await startSource(running, logger, stopping.signal);
     ready = true;
     logger.info({ limits }, "consuming");
-    const lagTimer = setInterval(() => {
-      running.source.lag().then((lag) => running.pipeline.setLag(lag)).catch((err: unknown) => logger.warn({ err: errorMessage(err) }, "reading lag failed"));
-    }, 5_000);
     const signal = await waitForStop(fatalSignal.signal);
-    clearInterval(lagTimer);
     return await shutdown(running, { logger, signal, fatal, stopping, shutdownMs: opts.shutdownMs ?? 13_000 });
   } catch (err) {
     await reportStartupFailure(err, logger, client, pipe);
@@ -124,7 +120,7 @@ function start(loaded: LoadedPipe, deps: StartDeps): Running {
   const pipeline = new Pipeline({
     pipe: pipeId(loaded.pipe),
     mapper: compileMapper(deps.columns, spec.fieldMappings ?? []),
-    decode: decodeJsonObject,
+    ...decoding(deps.spec, loaded, deps.signal),
     sink: deps.sink,
     source,
     limits: deps.limits,
@@ -134,6 +130,19 @@ function start(loaded: LoadedPipe, deps: StartDeps): Running {
     onFatal: deps.onFatal,
   });
   return { pipeline, source };
+}
+
+/** JSONEachRow decodes in place and may pass records through; AvroConfluent fetches schemas first. */
+function decoding(spec: KafkaSource, loaded: LoadedPipe, signal: AbortSignal): Pick<PipelineOptions, "decode" | "prepare" | "passthrough"> {
+  const registry = spec.schemaRegistry;
+  if (spec.format === "JSONEachRow" || registry === undefined) return { decode: decodeJsonObject, passthrough: true };
+  const creds = registry.credentialsSecretRef;
+  const avro = new AvroConfluentDecoder({
+    url: registry.url,
+    ...(creds === undefined ? {} : { username: loaded.secrets.get(creds.name, SecretKeys.username), password: loaded.secrets.get(creds.name, SecretKeys.password) }),
+    retry: { initialMs: 500, maxMs: 10_000, signal },
+  });
+  return { decode: (bytes) => avro.decode(bytes), prepare: (records) => avro.prepare(records), passthrough: false };
 }
 
 async function startSource(running: Running, logger: Logger, signal: AbortSignal): Promise<void> {

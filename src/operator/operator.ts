@@ -100,8 +100,14 @@ function ownerKey(obj: KubeObject): string | undefined {
 class SecretIndex {
   private readonly bySecret = new Map<string, Set<string>>();
   private readonly byPipe = new Map<string, string[]>();
+  private readonly indexedAt = new Map<string, string>();
 
   update(pipeKey: string, obj: KubeObject | undefined): void {
+    // status writes do not change which Secrets a pipe reads; only a new spec (generation) does
+    const version = obj ? `${obj.metadata.uid ?? ""}/${obj.metadata.generation ?? ""}` : "";
+    if (obj && this.indexedAt.get(pipeKey) === version) return;
+    this.indexedAt.set(pipeKey, version);
+    if (!obj) this.indexedAt.delete(pipeKey);
     for (const s of this.byPipe.get(pipeKey) ?? []) this.bySecret.get(s)?.delete(pipeKey);
     this.byPipe.delete(pipeKey);
     if (!obj) return;

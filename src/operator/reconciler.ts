@@ -5,9 +5,9 @@ import {
   ConditionStatus,
   ConditionType,
   KIND,
-  clickPipeProblems,
+  ClickPipeSchema,
   formatProblem,
-  parseClickPipe,
+  validateWith,
   secretReferences,
   type ClickPipe,
   type ClickPipeStatus,
@@ -26,6 +26,7 @@ import {
   configMapName,
   consumerSecretMounts,
   deploymentName,
+  desiredReplicas,
   FINALIZER,
   secretValue,
   userSecretName,
@@ -105,6 +106,8 @@ export class Reconciler {
   private readonly setupDone = new Map<string, SetupMemo>();
   private readonly probes = new Map<string, { at: number; generation: number | undefined; result: SourceProbeResult | undefined }>();
   private readonly serviceAccounts = new Set<string>();
+  /** Per pipe: the inputs of its consumer objects when they were last found up to date. */
+  private readonly applied = new Map<string, string>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -115,6 +118,7 @@ export class Reconciler {
   /** Forget per-pipe memory of a pipe that is gone. */
   forget(key: string): void {
     this.probes.delete(key);
+    this.applied.delete(key);
     for (const k of this.setupDone.keys()) if (k.startsWith(`${key}|`)) this.setupDone.delete(k);
   }
 
@@ -125,9 +129,9 @@ export class Reconciler {
       return {};
     }
     if (obj.metadata.deletionTimestamp) return this.finalize(obj, log);
-    const problems = clickPipeProblems({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata, spec: obj.spec });
-    if (problems.length > 0) {
-      await this.reportInvalid(obj, problems.map(formatProblem).join("; "), log);
+    const parsed = validateWith(ClickPipeSchema, { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata, spec: obj.spec });
+    if (!parsed.ok) {
+      await this.reportInvalid(obj, parsed.problems.map(formatProblem).join("; "), log);
       return {};
     }
     let current = obj;
@@ -136,7 +140,7 @@ export class Reconciler {
       this.deps.stores.pipes.remember(current);
       log.info("added finalizer");
     }
-    const pipe = { ...parseClickPipe({ apiVersion: current.apiVersion, kind: current.kind, metadata: current.metadata, spec: current.spec }), status: current.status as ClickPipeStatus | undefined };
+    const pipe: ClickPipe = { ...parsed.value, metadata: { ...parsed.value.metadata, ...current.metadata }, status: current.status as ClickPipeStatus | undefined };
     return this.reconcilePipe(pipe, current, log);
   }
 
@@ -283,24 +287,36 @@ export class Reconciler {
     return { ready: status.readyReplicas ?? 0, updated: status.updatedReplicas ?? 0, current: (status.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) };
   }
 
+  /**
+   * Applies ServiceAccount, ConfigMap and Deployment. Skipped outright when nothing they are
+   * built from changed since the last reconcile found them up to date: the periodic resync
+   * then costs a status computation, not three builds and comparisons per pipe.
+   */
   private async applyConsumers(pipe: ClickPipe): Promise<void> {
     const ns = this.ns(pipe);
-    const api = this.deps.api;
-    if (!this.serviceAccounts.has(ns)) {
-      const sa = this.deps.config.consumerServiceAccount;
-      await applyIfChanged(api, paths.serviceAccount(ns, sa), buildConsumerServiceAccount(ns, sa), undefined);
-      this.serviceAccounts.add(ns);
-    }
-    const cm = buildConfigMap(pipe);
-    const cmKey = `${ns}/${configMapName(pipe)}`;
-    await applyIfChanged(api, paths.configMap(ns, configMapName(pipe)), cm, this.deps.stores.configMaps.get(cmKey));
+    const key = this.id(pipe);
+    const existing = this.deps.stores.deployments.get(`${ns}/${deploymentName(pipe)}`);
+    const existingCm = this.deps.stores.configMaps.get(`${ns}/${configMapName(pipe)}`);
     const versions: Record<string, string> = {};
     for (const { name } of consumerSecretMounts(pipe)) {
       if (name !== userSecretName(pipe)) versions[name] = this.secret(pipe, name)?.metadata.resourceVersion ?? "";
     }
+    const inputs = JSON.stringify([pipe.metadata.uid, pipe.metadata.generation, desiredReplicas(pipe), existing?.metadata.resourceVersion, existingCm?.metadata.resourceVersion, versions]);
+    if (this.applied.get(key) === inputs) return;
+    await this.ensureServiceAccount(ns);
+    const cm = buildConfigMap(pipe);
+    const wroteCm = await applyIfChanged(this.deps.api, paths.configMap(ns, configMapName(pipe)), cm, existingCm);
     const config = { image: this.deps.config.consumerImage, serviceAccount: this.deps.config.consumerServiceAccount, configHash: configHash(cm, versions) };
-    const existing = this.deps.stores.deployments.get(`${ns}/${deploymentName(pipe)}`);
-    await applyIfChanged(api, paths.deployment(ns, deploymentName(pipe)), buildConsumerDeployment(pipe, config), existing);
+    const wroteDeployment = await applyIfChanged(this.deps.api, paths.deployment(ns, deploymentName(pipe)), buildConsumerDeployment(pipe, config), existing);
+    if (wroteCm || wroteDeployment) this.applied.delete(key);
+    else this.applied.set(key, inputs);
+  }
+
+  private async ensureServiceAccount(ns: string): Promise<void> {
+    if (this.serviceAccounts.has(ns)) return;
+    const sa = this.deps.config.consumerServiceAccount;
+    await applyIfChanged(this.deps.api, paths.serviceAccount(ns, sa), buildConsumerServiceAccount(ns, sa), undefined);
+    this.serviceAccounts.add(ns);
   }
 
   private async afterStatus(pipe: ClickPipe, obj: KubeObject, status: ClickPipeStatus, endpoint: Endpoint | undefined, log: Logger): Promise<void> {
@@ -340,10 +356,8 @@ export class Reconciler {
     if (!finalizers.includes(FINALIZER)) return {};
     const ns = obj.metadata.namespace ?? "default";
     await this.deleteIfPresent(paths.deployment(ns, obj.metadata.name));
-    if (clickPipeProblems({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata, spec: obj.spec }).length === 0) {
-      const pipe = parseClickPipe({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata, spec: obj.spec });
-      await this.dropUser(pipe, obj, log);
-    }
+    const parsed = validateWith(ClickPipeSchema, { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata, spec: obj.spec });
+    if (parsed.ok) await this.dropUser(parsed.value, obj, log);
     await patchFinalizers(this.deps.api, obj, finalizers.filter((f) => f !== FINALIZER));
     this.forget(`${ns}/${obj.metadata.name}`);
     log.info("finalized: consumers stopped, ClickHouse user dropped, tables kept");

@@ -245,7 +245,8 @@ describe("installed with helm", () => {
 
   it("installs, and the operator pod reconciles a ClickPipe to Running", async () => {
     await install();
-    expect(await readyReplicas()).toBe(1);
+    // helm --wait can return before the Deployment's status catches up; the pods decide.
+    await waitFor("1 ready operator replica", async () => (await readyReplicas()) === 1, 120_000, 1000);
     expect(await exists(["role", FULLNAME, "-n", PIPES_NS])).toBe(true);
 
     await produce();
@@ -277,14 +278,14 @@ describe("installed with helm", () => {
     expect(await rows()).toBe(EVENTS);
 
     // GitOps: only our `kubectl apply` owns spec fields; the operator writes status and its finalizer.
-    const pipe = await jsonOf<{ metadata: { managedFields: { manager: string; subresource?: string; fieldsV1?: Record<string, unknown> }[] } }>(["get", "clickpipe", PIPE, "-n", PIPES_NS]);
+    const pipe = await jsonOf<{ metadata: { managedFields: { manager: string; subresource?: string; fieldsV1?: Record<string, unknown> }[] } }>(["get", "clickpipe", PIPE, "-n", PIPES_NS, "--show-managed-fields"]);
     const specWriters = pipe.metadata.managedFields.filter((f) => f.fieldsV1 !== undefined && "f:spec" in f.fieldsV1).map((f) => f.manager);
     expect(specWriters).toEqual(["kubectl-client-side-apply"]);
   }, 600_000);
 
   it("upgrades to two operator replicas, one of them leading", async () => {
     await install("replicaCount=2");
-    expect(await readyReplicas()).toBe(2);
+    await waitFor("2 ready operator replicas", async () => (await readyReplicas()) === 2, 180_000, 1000);
     const pods = await jsonOf<{ items: { metadata: { name: string } }[] }>(["get", "pods", "-n", NS, "-l", `app.kubernetes.io/instance=${RELEASE}`]);
     const names = pods.items.map((p) => p.metadata.name);
     await waitFor("a Lease held by one of the operator pods", async () => {

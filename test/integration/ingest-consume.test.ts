@@ -70,7 +70,12 @@ describe("clickpipes consume and the consumer's endpoints", () => {
       expect(port).toBeGreaterThan(0);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      // The rows are queryable before their batch is committed and counted; wait for the count.
+      let metrics = "";
+      await waitFor("the batch in the metrics", async () => {
+        metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return /clickpipes_rows_total\{pipe="team-a\/consumed"\} 299/.test(metrics);
+      }, 30_000, consumer);
       expect(metrics).toMatch(/clickpipes_rows_total\{pipe="team-a\/consumed"\} 299/);
       expect(metrics).toMatch(/clickpipes_record_errors_total\{pipe="team-a\/consumed",error_type="DECODE_ERROR"\} 1/);
       expect(metrics).toMatch(/clickpipes_insert_duration_seconds_count\{pipe="team-a\/consumed"\} [1-9]/);

@@ -34,7 +34,13 @@ function health(obj: Json): Health {
   const program = `obj = ${toLua(obj)}
 local hs = dofile(${JSON.stringify(healthLua)})
 io.write(hs.status, "\\n", hs.message or "")`;
-  const out = execFileSync(LUA, ["-"], { input: program, encoding: "utf8" });
+  let out: string;
+  try {
+    out = execFileSync(LUA, ["-"], { input: program, encoding: "utf8" });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new Error(`${LUA} is not installed: apt-get install -y ${LUA} (.ci/run installs it)`);
+    throw err;
+  }
   const [status = "", ...message] = out.split("\n");
   return { status, message: message.join("\n") };
 }

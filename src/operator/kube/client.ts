@@ -147,11 +147,10 @@ export class KubeClient {
     this.agent = new Agent({ keepAlive: true, maxSockets: 32 });
   }
 
-  /** In-cluster config when running in a pod, else KUBECONFIG / ~/.kube/config. */
+  /** KUBECONFIG, else ~/.kube/config, else the in-cluster service account (the library's default order). */
   static async fromEnvironment(qps: number, observe?: RequestObserver): Promise<KubeClient> {
     const kc = new KubeConfig();
-    if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
-    else kc.loadFromDefault();
+    kc.loadFromDefault();
     const client = new KubeClient(kc, qps, observe);
     await client.refreshAuth();
     return client;

@@ -1,0 +1,158 @@
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import type { ClickPipe } from "../api/index.js";
+import type { DatabaseReadings, Endpoint } from "./clickhouse-readings.js";
+import { loadOperatorConfig } from "./config.js";
+import type { KubeObject } from "./kube/client.js";
+import { Reconciler, type ClickHouseSide, type PipeStore } from "./reconciler.js";
+
+const log = pino({ level: "silent" });
+const config = { ...loadOperatorConfig({}), resyncMs: 30_000, specErrorRequeueMs: 300_000 };
+
+/** An apiserver stand-in: objects by kind and key; writes land in the same maps the stores read. */
+class FakeCluster {
+  readonly objects = new Map<string, Map<string, KubeObject>>();
+  readonly writes: string[] = [];
+  private rv = 100;
+
+  kind(kind: string): Map<string, KubeObject> & PipeStore {
+    let m = this.objects.get(kind);
+    if (!m) {
+      m = new Map();
+      this.objects.set(kind, m);
+    }
+    const store = m as Map<string, KubeObject> & PipeStore;
+    store.remember = (obj: KubeObject): void => void store.set(`${obj.metadata.namespace}/${obj.metadata.name}`, obj);
+    return store;
+  }
+
+  request<T>(method: string, path: string, opts?: { body?: unknown; contentType?: string }): Promise<T> {
+    const parts = path.split("/");
+    const [ns, resource, name, sub] = parts.slice(parts.indexOf("namespaces") + 1);
+    this.writes.push(`${method} ${resource}${sub ? `/${sub}` : ""}`);
+    const store = this.kind(resource ?? "");
+    const key = `${ns}/${name}`;
+    const body = (opts?.body ?? {}) as Record<string, unknown>;
+    if (method === "DELETE") {
+      store.delete(key);
+      return Promise.resolve({} as T);
+    }
+    if (method === "POST") return Promise.resolve(body as T);
+    const existing = store.get(key);
+    const merged = sub === "status" ? { ...existing!, status: body.status } : opts?.contentType?.includes("merge") ? { ...existing!, metadata: { ...existing!.metadata, ...(body.metadata as object) } } : (body as KubeObject);
+    const obj = { ...merged, metadata: { ...merged.metadata, resourceVersion: String(++this.rv) } } as KubeObject;
+    store.set(key, obj);
+    return Promise.resolve(obj as T);
+  }
+}
+
+function pipeObject(spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): KubeObject {
+  return {
+    apiVersion: "clickpipes.io/v1alpha1",
+    kind: "ClickPipe",
+    metadata: { name: "events", namespace: "a", uid: "u1", generation: 1, resourceVersion: "1", ...meta },
+    spec: {
+      source: { kafka: { brokers: "k:9092", topics: "t" } },
+      destination: { clickhouse: { url: "http://ch:8123", credentialsSecretRef: { name: "ch-admin" } }, table: "events", columns: [{ name: "id", type: "UInt64" }] },
+      scaling: { replicas: 2 },
+      ...spec,
+    },
+  };
+}
+
+const adminSecret: KubeObject = { metadata: { name: "ch-admin", namespace: "a", resourceVersion: "5" }, data: { username: btoa("admin"), password: btoa("secret") } };
+
+function setup(obj: KubeObject, secrets: KubeObject[] = [adminSecret]): { cluster: FakeCluster; reconciler: Reconciler; ch: { calls: string[] } } {
+  const cluster = new FakeCluster();
+  cluster.kind("clickpipes").set("a/events", obj);
+  for (const s of secrets) cluster.kind("secrets").set(`a/${s.metadata.name}`, s);
+  const calls: string[] = [];
+  const clickhouse: ClickHouseSide = {
+    setup: (_p: ClickPipe, e: Endpoint, password: string) => {
+      calls.push(`setup ${e.username} ${password.length > 20 ? "generated-password" : password}`);
+      return Promise.resolve({ ok: true });
+    },
+    dropUser: () => {
+      calls.push("dropUser");
+      return Promise.resolve();
+    },
+    logSystemError: () => Promise.resolve(),
+  };
+  const readings: DatabaseReadings = { fetchedAt: 0, reachability: { ok: true, reason: "DestinationReachable", message: "ok" }, totals: new Map([["a/events", { rows: 10, bytes: 100, recordErrors: 1 }]]), system: new Map(), lastRecordError: new Map() };
+  const reconciler = new Reconciler({
+    api: cluster,
+    stores: { pipes: cluster.kind("clickpipes"), deployments: cluster.kind("deployments"), configMaps: cluster.kind("configmaps"), secrets: cluster.kind("secrets") },
+    config,
+    clickhouse,
+    readings: { get: () => Promise.resolve(readings) },
+    probeSource: () => Promise.resolve({ reachability: { ok: true, reason: "SourceReachable", message: "ok" }, lag: 3 }),
+    events: { record: (_o, type, reason) => Promise.resolve(void cluster.writes.push(`EVENT ${type} ${reason}`)) },
+  });
+  return { cluster, reconciler, ch: { calls } };
+}
+
+describe("Reconciler", () => {
+  it("sets up a new pipe: finalizer, user Secret, ClickHouse, ConfigMap, Deployment, status and an Event", async () => {
+    const { cluster, reconciler, ch } = setup(pipeObject());
+    expect(await reconciler.reconcile("a/events", log)).toEqual({});
+    expect(cluster.writes).toEqual([
+      "PATCH clickpipes",
+      "PATCH secrets",
+      "PATCH serviceaccounts",
+      "PATCH configmaps",
+      "PATCH deployments",
+      "EVENT Normal Reconciling",
+      "PATCH clickpipes/status",
+    ]);
+    expect(ch.calls).toEqual(["setup admin generated-password"]);
+    const pipe = cluster.kind("clickpipes").get("a/events")!;
+    expect(pipe.metadata.finalizers).toEqual(["clickpipes.io/finalizer"]);
+    expect(pipe.status).toMatchObject({ phase: "Provisioning", ingested: { rows: 10, bytes: 100 }, errors: { records: 1 }, lag: 3 });
+    expect((cluster.kind("deployments").get("a/events")!.spec as { replicas: number }).replicas).toBe(2);
+  });
+
+  it("settles: once the Deployment is observed, reconciling again writes nothing", async () => {
+    const { cluster, reconciler, ch } = setup(pipeObject());
+    await reconciler.reconcile("a/events", log);
+    await reconciler.reconcile("a/events", log);
+    cluster.writes.length = 0;
+    await reconciler.reconcile("a/events", log);
+    expect(cluster.writes).toEqual([]);
+    expect(ch.calls).toHaveLength(1);
+  });
+
+  it("reports a missing Secret, applies nothing else and waits for a long requeue", async () => {
+    const { cluster, reconciler, ch } = setup(pipeObject(), []);
+    expect(await reconciler.reconcile("a/events", log)).toEqual({ requeueAfterMs: 300_000 });
+    expect(cluster.writes).toEqual(["PATCH clickpipes", "EVENT Warning SecretNotFound", "PATCH clickpipes/status"]);
+    expect(ch.calls).toEqual([]);
+    expect(cluster.kind("clickpipes").get("a/events")!.status).toMatchObject({ phase: "Setup" });
+  });
+
+  it("does not touch ClickHouse for a stopped pipe and runs no consumers", async () => {
+    const { cluster, reconciler, ch } = setup(pipeObject({ state: "Stopped" }));
+    await reconciler.reconcile("a/events", log);
+    expect(ch.calls).toEqual([]);
+    expect((cluster.kind("deployments").get("a/events")!.spec as { replicas: number }).replicas).toBe(0);
+    expect(cluster.kind("clickpipes").get("a/events")!.status).toMatchObject({ phase: "Stopped" });
+  });
+
+  it("on deletion removes the Deployment, drops the user and releases the finalizer", async () => {
+    const obj = pipeObject({}, { deletionTimestamp: new Date().toISOString(), finalizers: ["clickpipes.io/finalizer", "other"] });
+    const { cluster, reconciler, ch } = setup(obj);
+    cluster.kind("deployments").set("a/events", { metadata: { name: "events", namespace: "a" } });
+    await reconciler.reconcile("a/events", log);
+    expect(cluster.writes).toEqual(["DELETE deployments", "PATCH clickpipes"]);
+    expect(ch.calls).toEqual(["dropUser"]);
+    expect(cluster.kind("clickpipes").get("a/events")!.metadata.finalizers).toEqual(["other"]);
+  });
+
+  it("reports an invalid spec without retrying", async () => {
+    const { cluster, reconciler } = setup(pipeObject({ scaling: { replicas: 99 } }));
+    expect(await reconciler.reconcile("a/events", log)).toEqual({});
+    expect(cluster.writes).toEqual(["PATCH clickpipes/status"]);
+    const status = cluster.kind("clickpipes").get("a/events")!.status as { conditions: { reason: string; message: string }[] };
+    expect(status.conditions[0]).toMatchObject({ reason: "InvalidSpec" });
+    expect(status.conditions[0]!.message).toContain("spec.scaling.replicas");
+  });
+});
