@@ -121,11 +121,15 @@ async function rawInsertRate(env: StackEnv, db: string, n: number, size: number)
     bodies.push(Buffer.from(Array.from({ length: Math.min(perBatch, n - i) }, (_, j) => message(i + j, size, Date.now())).join("\n") + "\n"));
   }
   await sink.insertBody(bodies[0]!.subarray(0, bodies[0]!.indexOf(10) + 1), true);
-  const t0 = Date.now();
-  for (const body of bodies) await sink.insertBody(body, true);
-  const seconds = (Date.now() - t0) / 1000;
+  // Best of two passes: the machine is shared, a ceiling should not be lowered by a neighbour's burst.
+  let best = 0;
+  for (let pass = 0; pass < 2; pass++) {
+    const t0 = Date.now();
+    for (const body of bodies) await sink.insertBody(body, true);
+    best = Math.max(best, n / ((Date.now() - t0) / 1000));
+  }
   await client.close();
-  return n / seconds;
+  return best;
 }
 
 interface PipeOptions {
@@ -164,8 +168,15 @@ function pipeFile(env: StackEnv, { name, db, topic, table, managed, wait }: Pipe
   return file;
 }
 
+interface Committed {
+  readonly at: number;
+  readonly rows: number;
+}
+
 interface Child {
   readonly child: ChildProcess;
+  /** Batches as the consumer logs them ("batch committed", debug level): no polling of ClickHouse skews the figures. */
+  readonly committed: Committed[];
   maxRssMb: number;
   cpuSeconds(): number;
   stop(): Promise<void>;
@@ -192,11 +203,23 @@ let cliMain = "";
 function spawnConsumer(file: string): Child {
   const child = spawn(process.execPath, [cliMain, "run", "-f", file], {
     cwd: repoRoot,
-    env: { ...process.env, CLICKPIPES_HTTP_PORT: "0", LOG_LEVEL: "warn" },
-    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, CLICKPIPES_HTTP_PORT: "0", LOG_LEVEL: "debug" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const committed: Committed[] = [];
+  let pending = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    const lines = (pending + chunk.toString()).split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      if (!line.includes('"batch committed"')) continue;
+      const entry = JSON.parse(line) as { time: string; rows: number };
+      committed.push({ at: Date.parse(entry.time), rows: entry.rows });
+    }
   });
   const state: Child = {
     child,
+    committed,
     maxRssMb: 0,
     cpuSeconds: () => {
       const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
@@ -220,13 +243,8 @@ function spawnConsumer(file: string): Child {
   return state;
 }
 
-async function countRows(ch: ClickHouseClient, db: string, table: string): Promise<number> {
-  const rows = await (await ch.query({ query: `SELECT count() c FROM ${db}.${table}`, format: "JSONEachRow" })).json<{ c: string }>();
-  return Number(rows[0]?.c ?? 0);
-}
-
 /** End to end through the real CLI: steady-state rows/s between the first and the last full batch. */
-async function endToEnd(env: StackEnv, ch: ClickHouseClient, db: string, size: number, n: number): Promise<{ rowsPerS: number; mbPerS: number; rssMb: number; mbPerCpuS: number }> {
+async function endToEnd(env: StackEnv, db: string, size: number, n: number): Promise<{ rowsPerS: number; mbPerS: number; rssMb: number; mbPerCpuS: number }> {
   const topic = `bench-${size}-${randomBytes(3).toString("hex")}`;
   await createTopic(env, topic);
   log(`producing ${n} messages of ~${size} B`);
@@ -234,21 +252,19 @@ async function endToEnd(env: StackEnv, ch: ClickHouseClient, db: string, size: n
   const table = `e2e_${size}`;
   const consumer = spawnConsumer(pipeFile(env, { name: `e2e-${size}`, db, topic, table, managed: true, wait: "1s" }));
   try {
-    const samples: [number, number][] = [];
     const deadline = Date.now() + 300_000;
-    for (;;) {
-      const c = await countRows(ch, db, table).catch(() => 0);
-      samples.push([Date.now(), c]);
-      if (c >= n) break;
-      if (Date.now() > deadline || consumer.child.exitCode !== null) throw new Error(`consumer stalled at ${c}/${n} rows`);
+    const total = (): number => consumer.committed.reduce((acc, c) => acc + c.rows, 0);
+    while (total() < n) {
+      if (Date.now() > deadline || consumer.child.exitCode !== null) throw new Error(`consumer stalled at ${total()}/${n} rows`);
       await sleep(100);
     }
     const cpu = consumer.cpuSeconds();
-    const firstIdx = samples.findIndex(([, c]) => c > 0);
-    const [t1, c1] = samples[firstIdx]!;
-    const lastFull = samples.filter(([, c]) => c < n).at(-1)!;
-    const [t2, c2] = lastFull[1] > c1 ? lastFull : samples.at(-1)!;
-    const rowsPerS = (c2 - c1) / ((t2 - t1) / 1000);
+    // Steady state: between the first and the last full batch (the first pays for warm-up, the last waits for its timer).
+    const biggest = Math.max(...consumer.committed.map((c) => c.rows));
+    const full = consumer.committed.filter((c) => c.rows >= biggest * 0.9);
+    const first = full[0]!;
+    const last = full.at(-1)!;
+    const rowsPerS = full.slice(1).reduce((acc, c) => acc + c.rows, 0) / ((last.at - first.at) / 1000);
     return { rowsPerS, mbPerS: (rowsPerS * (bytes / n)) / 1e6, rssMb: consumer.maxRssMb, mbPerCpuS: bytes / 1e6 / cpu };
   } finally {
     await consumer.stop();
@@ -291,9 +307,11 @@ async function latency(env: StackEnv, ch: ClickHouseClient, db: string, rate: nu
     while (Date.now() - t0 < seconds * 1000) {
       const due = Math.floor(((Date.now() - t0) / 1000) * rate) - sent;
       if (due > 0) {
-        const messages = Array.from({ length: due }, (_, j) => ({ value: message(sent + j, 1600, Date.now()), partition: (sent + j) % PARTITIONS }));
+        // One produce request holds at most ~1 MB per partition.
+        const batch = Math.min(due, 1_000);
+        const messages = Array.from({ length: batch }, (_, j) => ({ value: message(sent + j, 1600, Date.now()), partition: (sent + j) % PARTITIONS }));
         await producer.send({ topic, messages, acks: 1 });
-        sent += due;
+        sent += batch;
       }
       await sleep(20);
     }
@@ -320,7 +338,7 @@ export async function main(): Promise<Record<string, unknown>> {
   await ch.command({ query: `CREATE DATABASE ${db}` });
   try {
     await ch.command({ query: `CREATE TABLE ${db}.ceiling (${columns.map((c) => `${c.name} ${c.type}`).join(", ")}) ENGINE = MergeTree ORDER BY id` });
-    const big = await endToEnd(env, ch, db, 1600, n);
+    const big = await endToEnd(env, db, 1600, n);
     log(`end to end 1.6 KB: ${big.rowsPerS.toFixed(0)} rows/s, ${big.mbPerS.toFixed(1)} MB/s, RSS ${big.rssMb.toFixed(0)} MiB, ${big.mbPerCpuS.toFixed(1)} MB per CPU-second`);
     const topic = `bench-ceiling-${randomBytes(3).toString("hex")}`;
     await createTopic(env, topic);
@@ -330,7 +348,7 @@ export async function main(): Promise<Record<string, unknown>> {
     const insertRate = await rawInsertRate(env, db, n, 1600);
     log(`ceiling: raw insert ${insertRate.toFixed(0)} rows/s`);
     const ceiling = Math.min(consumeRate, insertRate);
-    const small = await endToEnd(env, ch, db, 200, nSmall);
+    const small = await endToEnd(env, db, 200, nSmall);
     log(`end to end 200 B: ${small.rowsPerS.toFixed(0)} rows/s, ${small.mbPerS.toFixed(1)} MB/s, RSS ${small.rssMb.toFixed(0)} MiB`);
     const lat = await latency(env, ch, db, big.rowsPerS / 2, Number(process.env.BENCH_LATENCY_SECONDS ?? 10));
     return {

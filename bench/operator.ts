@@ -56,16 +56,22 @@ function rssMiB(pid: number): { rss: number; peak: number } {
   return { rss: Math.round(kb("VmRSS") / 1024), peak: Math.round(kb("VmHWM") / 1024) };
 }
 
-async function metric(port: number, name: string, filter = ""): Promise<number> {
+/** Sum of a metric's samples whose label text passes `keep`. */
+async function metric(port: number, name: string, keep: (labels: string) => boolean = () => true): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   let total = 0;
   for (const line of text.split("\n")) {
     if (!line.startsWith(name) || !(line[name.length] === " " || line[name.length] === "{")) continue;
-    if (filter && !line.includes(filter)) continue;
+    if (!keep(line.slice(name.length, line.lastIndexOf(" ")))) continue;
     total += Number(line.split(" ").pop());
   }
   return total;
 }
+
+const REQUESTS = "clickpipes_operator_kube_requests_total";
+const isLease = (labels: string): boolean => labels.includes('resource="leases"');
+/** Writes the pipes cause: everything but reads, watches and the Lease renewals. */
+const isPipeWrite = (labels: string): boolean => !/verb="(GET|WATCH)"/.test(labels) && !isLease(labels);
 
 async function steadyCount(client: KubeClient, ns: string): Promise<number> {
   const list = await client.request<KubeList<PipeObject>>("GET", `/apis/clickpipes.io/v1alpha1/namespaces/${ns}/clickpipes`);
@@ -133,8 +139,7 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
     const steadySeconds = (Date.now() - t0) / 1000;
     log(`all ${n} Stopped for their generation after ${steadySeconds.toFixed(1)} s; waiting for writes to stop`);
     // Settled: a whole resync interval without a write beyond the Lease renewals.
-    const writesNow = async (): Promise<number> =>
-      (await metric(port, "clickpipes_operator_kube_requests_total")) - (await metric(port, "clickpipes_operator_kube_requests_total", 'verb="GET"')) - (await metric(port, "clickpipes_operator_kube_requests_total", 'verb="WATCH"')) - (await metric(port, "clickpipes_operator_kube_requests_total", 'resource="leases"'));
+    const writesNow = (): Promise<number> => metric(port, REQUESTS, isPipeWrite);
     let last = await writesNow();
     let lastChange = Date.now();
     while (Date.now() - lastChange < resyncSeconds * 1000) {
@@ -143,14 +148,14 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
       if (w !== last) [last, lastChange] = [w, Date.now()];
     }
     const settledSeconds = (lastChange - t0) / 1000;
-    const requests = await metric(port, "clickpipes_operator_kube_requests_total");
-    const leaseRequests = await metric(port, "clickpipes_operator_kube_requests_total", 'resource="leases"');
+    const requests = await metric(port, REQUESTS);
+    const leaseRequests = await metric(port, REQUESTS, isLease);
     const writes = last;
     const memory = rssMiB(operator.pid as number);
     log(`settled after ${settledSeconds.toFixed(1)} s: ${requests} API requests (${leaseRequests} for the Lease), RSS ${memory.rss} MiB`);
-    const [idleReqs0, idleCh0, idleRec0] = [await metric(port, "clickpipes_operator_kube_requests_total"), await metric(port, "clickpipes_operator_clickhouse_queries_total"), await metric(port, "clickpipes_operator_reconciles_total")];
+    const [idleReqs0, idleCh0, idleRec0] = [await metric(port, REQUESTS, (l) => !isLease(l)), await metric(port, "clickpipes_operator_clickhouse_queries_total"), await metric(port, "clickpipes_operator_reconciles_total")];
     await sleep(3 * resyncSeconds * 1000);
-    const idleReqs = (await metric(port, "clickpipes_operator_kube_requests_total")) - idleReqs0;
+    const idleReqs = (await metric(port, REQUESTS, (l) => !isLease(l))) - idleReqs0;
     const idleCh = (await metric(port, "clickpipes_operator_clickhouse_queries_total")) - idleCh0;
     const idleReconciles = (await metric(port, "clickpipes_operator_reconciles_total")) - idleRec0;
     const idleMemory = rssMiB(operator.pid as number);
@@ -171,6 +176,7 @@ export async function main(args: string[]): Promise<Record<string, unknown>> {
       apiWritesPerPipe: Math.round((writes / n) * 100) / 100,
       resyncSeconds,
       idleApiRequestsPerResync: Math.round(idleReqs / 3),
+      leaseRequestsPerSecond: Math.round((leaseRequests / settledSeconds) * 100) / 100,
       idleClickHouseQueriesPerResync: Math.round(idleCh / 3),
       idleReconcilesPerResync: Math.round(idleReconciles / 3),
       deleteAllSeconds: Math.round(deleteSeconds * 10) / 10,

@@ -33,13 +33,16 @@ function detached(record: RawRecord): RawRecord {
 export class Batch implements BatchState {
   /** Records that are (still) meant to become rows, in source order. */
   records: RawRecord[] = [];
-  /** Mapped rows parallel to `records`; empty while the batch passes records through. */
-  rows: MappedRow[] = [];
+  /**
+   * Mapped rows parallel to `records`, each a view of its JSON line in the body: rows are
+   * serialised as they arrive, so a batch holds its data once. Empty while passing through.
+   */
+  rows: Buffer[] = [];
   readonly errors: BatchError[] = [];
   bytes = 0;
   openedAt: number | undefined;
   private readonly last = new Map<string, RecordPosition>();
-  /** The passed-through body, built as records arrive. */
+  /** The insert body (passed-through records or mapped rows), built as records arrive. */
   private body = new BodyWriter();
   private readonly totals = new Map<string, { records: number; bytes: number }>();
 
@@ -95,13 +98,12 @@ export class Batch implements BatchState {
 
   /** The passed-through records did not go in as they are: map each one, keeping the bad ones aside. */
   switchToMapped(): void {
-    const records: RawRecord[] = [];
-    const rows: MappedRow[] = [];
-    for (const record of this.records) this.mapOne(record, records, rows);
-    this.records = records;
-    this.rows = rows;
+    const passedThrough = this.records;
+    this.records = [];
+    this.rows = [];
     this.passthrough = false;
     this.body = new BodyWriter();
+    for (const record of passedThrough) this.mapOne(record, this.records, this.rows);
   }
 
   addError(record: RawRecord, errorType: string, message: string, now: number): void {
@@ -118,8 +120,14 @@ export class Batch implements BatchState {
     });
   }
 
-  passthroughBody(): Buffer[] {
+  /** The whole body, as chunks. */
+  insertBody(): Buffer[] {
     return this.body.finish();
+  }
+
+  /** Mapped rows [from, to) as a body, for finding the rows ClickHouse refuses. */
+  rowsBody(from: number, to: number): Buffer[] {
+    return from === 0 && to === this.rows.length ? this.body.finish() : this.rows.slice(from, to);
   }
 
   errorRows(): ErrorRow[] {
@@ -151,20 +159,14 @@ export class Batch implements BatchState {
     });
   }
 
-  private mapOne(record: RawRecord, records: RawRecord[], rows: MappedRow[]): void {
+  private mapOne(record: RawRecord, records: RawRecord[], rows: Buffer[]): void {
     try {
-      rows.push(this.mapper.map(record, this.decode(record.value)));
+      const row: MappedRow = this.mapper.map(record, this.decode(record.value));
+      rows.push(this.body.writeString(JSON.stringify(row) + "\n"));
       records.push(record);
     } catch (err) {
       const type = err instanceof RecordError ? err.errorType : ErrorType.type;
       this.addError(record, type, errorMessage(err), Date.now());
     }
   }
-}
-
-/** JSONEachRow body of mapped rows. */
-export function rowsBody(rows: readonly MappedRow[]): Buffer {
-  let text = "";
-  for (const row of rows) text += JSON.stringify(row) + "\n";
-  return Buffer.from(text);
 }

@@ -22,8 +22,15 @@ export class BodyWriter {
     return view;
   }
 
-  writeString(text: string): void {
-    this.write(Buffer.from(text));
+  /** Encodes `text` as UTF-8 straight into the chunk; returns the view of it. */
+  writeString(text: string): Buffer {
+    const size = Buffer.byteLength(text);
+    if (size > this.current.length - this.used) this.nextChunk(size);
+    this.current.write(text, this.used);
+    const view = this.current.subarray(this.used, this.used + size);
+    this.used += size;
+    this.length += size;
+    return view;
   }
 
   /** The body as chunks, in order. */

@@ -1,5 +1,5 @@
 import { type BatchLimits, flushReason, msUntilDue } from "./batcher.js";
-import { Batch, type Decoder, rowsBody } from "./batch.js";
+import { Batch, type Decoder } from "./batch.js";
 import { looksLikeJsonObject } from "./decoders/json.js";
 import { ErrorType, errorMessage, isRetriable } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -73,6 +73,11 @@ export class Pipeline implements RecordSink {
   private async startFlush(): Promise<void> {
     if (this.inserting !== undefined) await this.inserting;
     if (this.failure !== undefined) throw this.failure;
+    this.flushInBackground();
+  }
+
+  /** Start inserting the current batch; `inserting` tracks the latest so the next full batch waits for it. */
+  private flushInBackground(): void {
     // A failed flush is recorded in this.failure and reported through onFatal.
     const inserting = this.flush().catch(() => undefined);
     this.inserting = inserting;
@@ -131,8 +136,7 @@ export class Pipeline implements RecordSink {
     if (due === undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      // A failed flush has already reported itself through onFatal.
-      this.flush().catch(() => undefined);
+      this.flushInBackground();
     }, due);
   }
 
@@ -181,7 +185,7 @@ export class Pipeline implements RecordSink {
     if (batch.records.length === 0) return;
     if (batch.passthrough) {
       try {
-        await this.insertBody(batch.passthroughBody(), true, onFailure);
+        await this.insertBody(batch.insertBody(), true, onFailure);
         return;
       } catch (err) {
         if (isRetriable(err)) throw err;
@@ -196,7 +200,7 @@ export class Pipeline implements RecordSink {
   private async insertBisecting(batch: Batch, from: number, to: number, onFailure: (err: unknown) => void): Promise<void> {
     if (from >= to) return;
     try {
-      await this.insertBody(rowsBody(batch.rows.slice(from, to)), false, onFailure);
+      await this.insertBody(batch.rowsBody(from, to), false, onFailure);
     } catch (err) {
       if (isRetriable(err)) throw err;
       if (to - from === 1) {

@@ -105,7 +105,7 @@ function decode(secret: KubeObject | undefined, key: string): string | undefined
 export class Reconciler {
   private readonly setupDone = new Map<string, SetupMemo>();
   private readonly probes = new Map<string, { at: number; generation: number | undefined; result: SourceProbeResult | undefined }>();
-  private readonly serviceAccounts = new Set<string>();
+  private readonly serviceAccounts = new Map<string, Promise<void>>();
   /** Per pipe: the inputs of its consumer objects when they were last found up to date. */
   private readonly applied = new Map<string, string>();
 
@@ -312,11 +312,17 @@ export class Reconciler {
     else this.applied.set(key, inputs);
   }
 
-  private async ensureServiceAccount(ns: string): Promise<void> {
-    if (this.serviceAccounts.has(ns)) return;
-    const sa = this.deps.config.consumerServiceAccount;
-    await applyIfChanged(this.deps.api, paths.serviceAccount(ns, sa), buildConsumerServiceAccount(ns, sa), undefined);
-    this.serviceAccounts.add(ns);
+  /** Once per namespace and process; concurrent reconciles share the one apply. */
+  private ensureServiceAccount(ns: string): Promise<void> {
+    let applied = this.serviceAccounts.get(ns);
+    if (!applied) {
+      const sa = this.deps.config.consumerServiceAccount;
+      applied = applyIfChanged(this.deps.api, paths.serviceAccount(ns, sa), buildConsumerServiceAccount(ns, sa), undefined).then(() => undefined);
+      this.serviceAccounts.set(ns, applied);
+      // a failed apply is retried by the next reconcile; the caller sees the error
+      applied.catch(() => this.serviceAccounts.delete(ns));
+    }
+    return applied;
   }
 
   private async afterStatus(pipe: ClickPipe, obj: KubeObject, status: ClickPipeStatus, endpoint: Endpoint | undefined, log: Logger): Promise<void> {

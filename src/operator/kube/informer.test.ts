@@ -140,4 +140,27 @@ describe("Informer", () => {
     expect(inf.get("ns/a")?.metadata.resourceVersion).toBe("12");
     await inf.stop();
   });
+
+  it("does not let a late watch event overwrite a newer object we remembered", async () => {
+    const api = new FakeApi();
+    api.lists = [[obj("a", "10")]];
+    let emit: ((e: WatchEvent) => void) | undefined;
+    api.watches = [
+      (e, signal) =>
+        new Promise<void>((_r, reject) => {
+          emit = e;
+          signal.addEventListener("abort", () => reject(new Error("aborted")));
+        }),
+    ];
+    const inf = new Informer(api, { path: "/x", onEvent: () => undefined, onError: () => undefined });
+    inf.start();
+    await inf.waitForSync(1000);
+    await sleep(10);
+    inf.remember(obj("a", "12"));
+    emit?.({ type: "MODIFIED", object: obj("a", "11") });
+    expect(inf.get("ns/a")?.metadata.resourceVersion).toBe("12");
+    emit?.({ type: "MODIFIED", object: obj("a", "13") });
+    expect(inf.get("ns/a")?.metadata.resourceVersion).toBe("13");
+    await inf.stop();
+  });
 });

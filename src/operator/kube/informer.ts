@@ -203,9 +203,11 @@ export class Informer {
       this.opts.onEvent("delete", obj);
       return;
     }
-    const existed = this.store.has(key);
+    const cached = this.store.get(key);
+    // an object we remembered after writing it is newer than this (late) event: keep it
+    if (cached && Number(cached.metadata.resourceVersion) > Number(obj.metadata.resourceVersion)) return;
     this.store.set(key, obj);
-    this.opts.onEvent(existed ? "update" : "add", obj);
+    this.opts.onEvent(cached ? "update" : "add", obj);
   }
 }
 

@@ -19,13 +19,18 @@ export interface KafkaSourceOptions {
 /** Commit failures that only mean this member lost its partitions: the new owner re-reads them (duplicates, never loss). */
 const REBALANCE_ERRORS = new Set(["REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "FENCED_INSTANCE_ID"]);
 
-function headerPairs(headers: IHeaders | undefined): (readonly [string, string])[] {
-  const pairs: (readonly [string, string])[] = [];
-  for (const [key, value] of Object.entries(headers ?? {})) {
+/** Shared by every record without headers (most of them): one array less per record held in a batch. */
+const NO_HEADERS: readonly (readonly [string, string])[] = Object.freeze([]);
+
+function headerPairs(headers: IHeaders | undefined): readonly (readonly [string, string])[] {
+  if (headers === undefined) return NO_HEADERS;
+  let pairs: (readonly [string, string])[] | undefined;
+  for (const key in headers) {
+    const value = headers[key];
     const values = Array.isArray(value) ? value : [value];
-    for (const v of values) if (v !== undefined) pairs.push([key, v.toString()]);
+    for (const v of values) if (v !== undefined) (pairs ??= []).push([key, v.toString()]);
   }
-  return pairs;
+  return pairs ?? NO_HEADERS;
 }
 
 /**
