@@ -38,6 +38,7 @@ function batchLimits(pipe: ClickPipe): BatchLimits {
 function kafkaSpec(pipe: ClickPipe): KafkaSource {
   const kafka = pipe.spec.source.kafka;
   if (kafka === undefined) throw new ConfigError("this consumer runs Kafka sources only: spec.source.kafka is not set");
+
   return kafka;
 }
 
@@ -129,6 +130,10 @@ function start(loaded: LoadedPipe, deps: StartDeps): Running {
     retry: { initialMs: 250, maxMs: 5_000, signal: deps.signal },
     onFatal: deps.onFatal,
   });
+  if (spec.settings.exactlyOnce) {
+    // Documented as not implemented in this release: run, but say so where users look.
+    pipeline.systemError(ErrorType.config, "spec.settings.exactlyOnce is not implemented yet: this pipe delivers at-least-once", "warn");
+  }
   return { pipeline, source };
 }
 

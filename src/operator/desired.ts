@@ -118,7 +118,7 @@ export function buildUserSecret(pipe: ClickPipe, existing: { data?: Record<strin
   };
 }
 
-/** The password held by a user Secret (decoded), if any. */
+/** A Secret value, base64-decoded; undefined when the key is absent. */
 export function secretValue(secret: { data?: Record<string, string> } | undefined, key: string): string | undefined {
   const v = secret?.data?.[key];
   return v === undefined ? undefined : Buffer.from(v, "base64").toString("utf8");
