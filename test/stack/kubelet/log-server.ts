@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
@@ -24,6 +24,7 @@ function servingCert(dir: string): { cert: string; key: string } {
   const cert = join(dir, "kubelet.crt");
   const key = join(dir, "kubelet.key");
   if (!existsSync(cert) || !existsSync(key)) {
+    mkdirSync(dir, { recursive: true });
     execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "3650", "-subj", "/CN=local-node", "-addext", "subjectAltName=IP:127.0.0.1"], {
       stdio: "ignore",
     });
