@@ -1,13 +1,15 @@
 import { defineConfig } from "vitest/config";
 
 // Two projects: "unit" needs nothing running; "integration" (test/integration, test/e2e)
-// shares one local stack brought up once per run by the global setup.
+// shares one local stack brought up once per run by the global setup. They run one after
+// the other (groupOrder) so unit tests do not compete with the stack for the 2 cores.
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: "unit",
+          sequence: { groupOrder: 0 },
           include: ["src/**/*.test.ts", "test/unit/**/*.test.ts", "test/stack/**/*.test.ts"],
           testTimeout: 30_000,
         },
@@ -15,6 +17,7 @@ export default defineConfig({
       {
         test: {
           name: "integration",
+          sequence: { groupOrder: 1 },
           include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"],
           globalSetup: ["test/stack/global-setup.ts"],
           testTimeout: 300_000,

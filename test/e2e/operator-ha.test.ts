@@ -96,10 +96,10 @@ describe("operator: failures of the operator itself", () => {
     await leader.stop("SIGKILL");
     await waitFor("the standby to lead", async () => (await standby.metric("clickpipes_operator_leader")) === 1, 40_000, 250);
     const failoverMs = Date.now() - killedAt;
-    // A killed leader cannot release its Lease: the standby takes it once the lease duration has
-    // passed since it last saw a renewal (up to one retry period after the kill), on its next
-    // attempt (one more retry period), as client-go does.
-    expect(failoverMs).toBeLessThan((LEASE_SECONDS + 2 * 2.4 + 5) * 1000);
+    process.stderr.write(`operator failover after kill -9 of the leader: ${failoverMs} ms (lease ${LEASE_SECONDS} s)\n`);
+    // A killed leader cannot release its Lease: the standby takes it when the lease duration
+    // since the last renewal has passed (at most 15 s after the kill); slack for polling the metric.
+    expect(failoverMs).toBeLessThan((LEASE_SECONDS + 3) * 1000);
     await kubectl(env, ["-n", ns, "scale", `clickpipe/${name}`, "--replicas=2"]);
     await waitFor("the new leader to scale the Deployment", async () => (await replicasOf()) === 2, 60_000);
     expect(await standby.metric("clickpipes_operator_reconciles_total")).toBeGreaterThan(0);
@@ -108,7 +108,9 @@ describe("operator: failures of the operator itself", () => {
     const handedOverAt = Date.now();
     await standby.stop("SIGTERM");
     await waitFor("a released Lease to be taken at once", async () => (await c.metric("clickpipes_operator_leader")) === 1, 20_000, 250);
-    expect(Date.now() - handedOverAt).toBeLessThan(LEASE_SECONDS * 1000);
+    const handoverMs = Date.now() - handedOverAt;
+    process.stderr.write(`operator handover after SIGTERM of the leader: ${handoverMs} ms\n`);
+    expect(handoverMs).toBeLessThan(LEASE_SECONDS * 1000);
     await c.stop();
   });
 });

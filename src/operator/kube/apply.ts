@@ -2,7 +2,7 @@ import { PATCH_APPLY, PATCH_MERGE, type KubeObject } from "./client.js";
 
 /** The requests the reconciler makes; KubeClient implements it, unit tests fake it. */
 export interface ApiRequester {
-  request<T>(method: string, path: string, opts?: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; contentType?: string }): Promise<T>;
+  request<T>(method: string, path: string, opts?: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; contentType?: string; signal?: AbortSignal }): Promise<T>;
 }
 
 /** REST paths of the kinds the operator touches. */

@@ -47,10 +47,11 @@ export function microTime(ms: number): string {
 export class LeaderElector {
   private observedVersion = "";
   private observedAt = 0;
+  private expiresAt = 0;
   private leading = false;
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
-  private lastRenew = 0;
+  private deadline: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly api: ApiRequester,
@@ -84,17 +85,30 @@ export class LeaderElector {
     }
     if (this.stopped) return;
     if (ok) {
-      this.lastRenew = this.now();
+      this.armDeadline();
       if (!this.leading) {
         this.leading = true;
         this.opts.onStartedLeading();
       }
-    } else if (this.leading && this.now() - this.lastRenew > this.opts.renewDeadlineMs) {
-      this.leading = false;
-      this.opts.onStoppedLeading();
     }
     const jitter = this.leading ? 1 : 1 + Math.random() * 0.2;
-    this.schedule(Math.round(this.opts.retryPeriodMs * jitter));
+    const regular = Math.round(this.opts.retryPeriodMs * jitter);
+    // a standby tries again right when the holder's Lease runs out, not up to a period later
+    const untilExpiry = this.expiresAt - this.now() + 20;
+    this.schedule(!this.leading && untilExpiry > 0 ? Math.min(regular, untilExpiry) : regular);
+  }
+
+  /**
+   * A leader that has not renewed for renewDeadline steps down at that very moment, whatever
+   * its own attempts are doing, so no standby can take over while it still acts.
+   */
+  private armDeadline(): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline = setTimeout(() => {
+      if (!this.leading) return;
+      this.leading = false;
+      this.opts.onStoppedLeading();
+    }, this.opts.renewDeadlineMs);
   }
 
   /** One attempt; true when we hold the Lease afterwards. */
@@ -110,9 +124,23 @@ export class LeaderElector {
       this.observedAt = now;
     }
     const holder = spec.holderIdentity ?? "";
-    const durationMs = (spec.leaseDurationSeconds ?? 0) * 1000;
-    if (holder !== "" && holder !== this.opts.identity && this.observedAt + durationMs > now) return false;
+    this.expiresAt = this.expiry(spec);
+    if (holder !== "" && holder !== this.opts.identity && this.expiresAt > now) return false;
     return this.put(path, lease, this.nextSpec(spec, now), now);
+  }
+
+  /**
+   * When the holder's Lease runs out: its renewTime plus the duration, where renewTime is
+   * trusted only up to one retry period before we saw the renewal (client-go counts from our
+   * own observation alone). A holder steps down after renewDeadline < leaseDuration - retryPeriod
+   * without renewing, so taking over here never overlaps with it, and a standby takes over
+   * within the lease duration of the last renewal instead of up to a retry period later.
+   */
+  private expiry(spec: LeaseSpec): number {
+    const renewed = Date.parse(spec.renewTime ?? "");
+    const floor = this.observedAt - this.opts.retryPeriodMs;
+    const from = Number.isNaN(renewed) ? this.observedAt : Math.max(Math.min(renewed, this.observedAt), floor);
+    return from + (spec.leaseDurationSeconds ?? 0) * 1000;
   }
 
   private nextSpec(spec: LeaseSpec, now: number): LeaseSpec {
@@ -129,7 +157,7 @@ export class LeaderElector {
 
   private async read(path: string): Promise<Lease | undefined> {
     try {
-      return await this.api.request<Lease>("GET", path);
+      return await this.api.request<Lease>("GET", path, { signal: this.timeout() });
     } catch (error) {
       if (error instanceof KubeApiError && error.notFound) return undefined;
       throw error;
@@ -144,7 +172,7 @@ export class LeaderElector {
       spec: { holderIdentity: this.opts.identity, leaseDurationSeconds: Math.ceil(this.opts.leaseDurationMs / 1000), acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 },
     };
     try {
-      const created = await this.api.request<Lease>("POST", paths.lease(this.opts.namespace), { body });
+      const created = await this.api.request<Lease>("POST", paths.lease(this.opts.namespace), { body, signal: this.timeout() });
       this.observe(created, now);
       return true;
     } catch (error) {
@@ -155,7 +183,7 @@ export class LeaderElector {
 
   private async put(path: string, lease: Lease, spec: LeaseSpec, now: number): Promise<boolean> {
     try {
-      const updated = await this.api.request<Lease>("PUT", path, { body: { ...lease, spec } });
+      const updated = await this.api.request<Lease>("PUT", path, { body: { ...lease, spec }, signal: this.timeout() });
       this.observe(updated, now);
       return true;
     } catch (error) {
@@ -163,6 +191,11 @@ export class LeaderElector {
       if (error instanceof KubeApiError && error.conflict) return false;
       throw error;
     }
+  }
+
+  /** No attempt outlives a retry period: a hung request must not delay the next one. */
+  private timeout(): AbortSignal {
+    return AbortSignal.timeout(this.opts.retryPeriodMs);
   }
 
   private observe(lease: Lease, now: number): void {
@@ -174,10 +207,11 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.deadline) clearTimeout(this.deadline);
     if (!this.leading) return;
     this.leading = false;
     const path = paths.lease(this.opts.namespace, this.opts.name);
-    const lease = await this.api.request<Lease>("GET", path);
+    const lease = await this.api.request<Lease>("GET", path, { signal: this.timeout() });
     if (lease.spec?.holderIdentity !== this.opts.identity) return;
     const now = microTime(this.now());
     await this.put(path, lease, { ...lease.spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: now, acquireTime: now }, this.now());
