@@ -105,6 +105,9 @@ describe("operator: failures of the operator itself", () => {
     expect(await standby.metric("clickpipes_operator_reconciles_total")).toBeGreaterThan(0);
 
     const c = await startOperator();
+    await sleep(3000);
+    expect(c.alive && standby.alive).toBe(true);
+    expect(await c.metric("clickpipes_operator_leader")).toBe(0);
     const handedOverAt = Date.now();
     await standby.stop("SIGTERM");
     await waitFor("a released Lease to be taken at once", async () => (await c.metric("clickpipes_operator_leader")) === 1, 20_000, 250);

@@ -193,9 +193,12 @@ export class LeaderElector {
     }
   }
 
-  /** No attempt outlives a retry period: a hung request must not delay the next one. */
+  /**
+   * An attempt may take up to the renew deadline (as client-go's does) so a slow apiserver does
+   * not cost the leadership; a hung request still ends, and the deadline timer decides stepping down.
+   */
   private timeout(): AbortSignal {
-    return AbortSignal.timeout(this.opts.retryPeriodMs);
+    return AbortSignal.timeout(this.opts.renewDeadlineMs);
   }
 
   private observe(lease: Lease, now: number): void {
