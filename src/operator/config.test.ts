@@ -23,6 +23,15 @@ describe("loadOperatorConfig", () => {
     expect(c.sourceFailAfterMs).toBe(2500);
   });
 
+  it("takes consumer sizes from CONSUMER_SIZE_PRESETS, keeping ClickPipes' size for any left out", () => {
+    const c = loadOperatorConfig({ CONSUMER_SIZE_PRESETS: JSON.stringify({ S: { requests: { cpu: "200m", memory: "768Mi" }, limits: { cpu: 1, memory: "1Gi" } } }) });
+    expect(c.consumerSizePresets.S).toEqual({ requests: { cpu: "200m", memory: "768Mi" }, limits: { cpu: "1", memory: "1Gi" } });
+    expect(c.consumerSizePresets.XL).toEqual({ requests: { cpu: "2", memory: "8Gi" }, limits: { cpu: "2", memory: "8Gi" } });
+    expect(() => loadOperatorConfig({ CONSUMER_SIZE_PRESETS: "{" })).toThrow(/CONSUMER_SIZE_PRESETS: not JSON/);
+    expect(() => loadOperatorConfig({ CONSUMER_SIZE_PRESETS: JSON.stringify({ XXL: {} }) })).toThrow(/CONSUMER_SIZE_PRESETS/);
+    expect(() => loadOperatorConfig({ CONSUMER_SIZE_PRESETS: JSON.stringify({ M: { requests: { cpu: "1" } } }) })).toThrow(/CONSUMER_SIZE_PRESETS\.M\.requests\.memory/);
+  });
+
   it("names the variable, its value and the problem", () => {
     expect(() => loadOperatorConfig({ RESYNC_SECONDS: "-3", LEADER_ELECT: "maybe" })).toThrow(OperatorConfigError);
     expect(() => loadOperatorConfig({ RESYNC_SECONDS: "-3" })).toThrow(/RESYNC_SECONDS="-3"/);

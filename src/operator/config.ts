@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SIZE_PRESETS, type SizePresets } from "./desired.js";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -26,6 +27,10 @@ export const operatorEnvSchema = z.object({
   CLICKPIPES_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe("port of /healthz /readyz /metrics (default 8080; 0 picks a free port)"),
   CONSUMER_IMAGE: z.string().min(1).default("clickpipes-operator:latest").describe("image of consumer pods (default clickpipes-operator:latest)"),
   CONSUMER_SERVICE_ACCOUNT: z.string().min(1).default("clickpipes-consumer").describe("service account, without API rights, that consumer pods run as (default clickpipes-consumer); the operator creates it per namespace"),
+  CONSUMER_SIZE_PRESETS: z
+    .string()
+    .optional()
+    .describe("JSON object of consumer resources per size, {\"XS\": {\"requests\": {\"cpu\", \"memory\"}, \"limits\": {...}}, ...} (default: ClickPipes' sizes XS 0.125 vCPU/512Mi, S 0.25/1Gi, M 0.5/2Gi, L 1/4Gi, XL 2/8Gi)"),
   RESYNC_SECONDS: seconds(30, "period of the full resync and of the ClickHouse status refresh"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info").describe("pino log level (default info)"),
   WORKERS: z.coerce.number().int().min(1).max(64).default(4).describe("pipes reconciled concurrently (default 4)"),
@@ -49,6 +54,7 @@ export interface OperatorConfig {
   readonly httpPort: number;
   readonly consumerImage: string;
   readonly consumerServiceAccount: string;
+  readonly consumerSizePresets: SizePresets;
   readonly resyncMs: number;
   readonly logLevel: string;
   readonly workers: number;
@@ -95,6 +101,7 @@ export function loadOperatorConfig(env: Readonly<Record<string, string | undefin
     httpPort: e.CLICKPIPES_HTTP_PORT,
     consumerImage: e.CONSUMER_IMAGE,
     consumerServiceAccount: e.CONSUMER_SERVICE_ACCOUNT,
+    consumerSizePresets: parseSizePresets(e.CONSUMER_SIZE_PRESETS),
     resyncMs: ms(e.RESYNC_SECONDS),
     logLevel: e.LOG_LEVEL,
     workers: e.WORKERS,
@@ -107,4 +114,29 @@ export function loadOperatorConfig(env: Readonly<Record<string, string | undefin
     probeTimeoutMs: ms(e.PROBE_TIMEOUT_SECONDS),
     kubeQps: e.KUBE_QPS,
   };
+}
+
+const quantity = z.union([z.string().min(1), z.number().positive()]).transform(String);
+const resourceList = z.object({ cpu: quantity, memory: quantity });
+const sizePresetsSchema = z.partialRecord(
+  z.enum(["XS", "S", "M", "L", "XL"]),
+  z.object({ requests: resourceList, limits: resourceList }),
+);
+
+/** Sizes from the chart's `consumer.sizes`; a size left out keeps ClickPipes' default. */
+function parseSizePresets(json: string | undefined): SizePresets {
+  if (json === undefined || json.trim() === "") return SIZE_PRESETS;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (err) {
+    throw new OperatorConfigError([`CONSUMER_SIZE_PRESETS: not JSON (${(err as Error).message})`]);
+  }
+  const parsed = sizePresetsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new OperatorConfigError(
+      parsed.error.issues.map((i) => `CONSUMER_SIZE_PRESETS.${i.path.join(".")}: ${i.message} (expected {"S": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {...}}})`),
+    );
+  }
+  return { ...SIZE_PRESETS, ...parsed.data };
 }

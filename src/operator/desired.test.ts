@@ -7,11 +7,12 @@ import {
   configHash,
   consumerSecretMounts,
   secretValue,
+  SIZE_PRESETS,
   userSecretName,
 } from "./desired.js";
 import { samplePipe } from "./test-fixtures.js";
 
-const config = { image: "clickpipes:1", serviceAccount: "clickpipes-consumer", configHash: "abc" };
+const config = { image: "clickpipes:1", serviceAccount: "clickpipes-consumer", sizePresets: SIZE_PRESETS, configHash: "abc" };
 
 describe("buildConsumerDeployment", () => {
   it("runs scaling.replicas consumers sized by the preset, labelled and owned by the pipe", () => {

@@ -26,19 +26,31 @@ export const CONFIG_HASH_ANNOTATION = "clickpipes.io/config-hash";
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY = "clickpipes-operator";
 
-/** Requests and limits of one consumer per size preset (ClickPipes' replica sizes). */
-export const SIZE_PRESETS: Readonly<Record<Scaling["size"], { cpu: string; memory: string }>> = {
-  XS: { cpu: "125m", memory: "512Mi" },
-  S: { cpu: "250m", memory: "1Gi" },
-  M: { cpu: "500m", memory: "2Gi" },
-  L: { cpu: "1", memory: "4Gi" },
-  XL: { cpu: "2", memory: "8Gi" },
+/** Requests and limits of one consumer replica. */
+export interface SizePreset {
+  readonly requests: { readonly cpu: string; readonly memory: string };
+  readonly limits: { readonly cpu: string; readonly memory: string };
+}
+
+export type SizePresets = Readonly<Record<Scaling["size"], SizePreset>>;
+
+const preset = (cpu: string, memory: string): SizePreset => ({ requests: { cpu, memory }, limits: { cpu, memory } });
+
+/** ClickPipes' replica sizes; the chart's `consumer.sizes` (CONSUMER_SIZE_PRESETS) overrides them. */
+export const SIZE_PRESETS: SizePresets = {
+  XS: preset("125m", "512Mi"),
+  S: preset("250m", "1Gi"),
+  M: preset("500m", "2Gi"),
+  L: preset("1", "4Gi"),
+  XL: preset("2", "8Gi"),
 };
 
 /** Deployment-wide inputs that do not come from the pipe. */
 export interface ConsumerConfig {
   readonly image: string;
   readonly serviceAccount: string;
+  /** Resources per `scaling.size` (SIZE_PRESETS unless the operator's env overrides them). */
+  readonly sizePresets: SizePresets;
   /** Hash of everything that should restart the consumers when it changes (see configHash). */
   readonly configHash: string;
 }
@@ -147,7 +159,7 @@ export function normalizeQuantity(value: string | number | undefined, resource: 
   return Number.isInteger(cores) ? String(cores) : `${Math.round(cores * 1000)}m`;
 }
 
-export function consumerResources(scaling: Scaling): V1ResourceRequirements {
+export function consumerResources(scaling: Scaling, presets: SizePresets = SIZE_PRESETS): V1ResourceRequirements {
   const explicit = scaling.resources;
   if (explicit) {
     const list = (l: { cpu?: string | number; memory?: string | number } | undefined): Record<string, string> | undefined => {
@@ -161,8 +173,11 @@ export function consumerResources(scaling: Scaling): V1ResourceRequirements {
     };
     return { requests: list(explicit.requests), limits: list(explicit.limits) };
   }
-  const preset = SIZE_PRESETS[scaling.size];
-  return { requests: { ...preset }, limits: { ...preset } };
+  const { requests, limits } = presets[scaling.size];
+  return {
+    requests: { cpu: normalizeQuantity(requests.cpu, "cpu") ?? requests.cpu, memory: requests.memory },
+    limits: { cpu: normalizeQuantity(limits.cpu, "cpu") ?? limits.cpu, memory: limits.memory },
+  };
 }
 
 /** Replicas the Deployment runs: none when the pipe is stopped or has failed. */
@@ -186,7 +201,7 @@ function projectedSecrets(pipe: ClickPipe): V1VolumeProjection[] {
 
 export function buildConsumerDeployment(pipe: ClickPipe, config: ConsumerConfig): V1Deployment {
   const labels = pipeLabels(pipe);
-  const resources = consumerResources(pipe.spec.scaling);
+  const resources = consumerResources(pipe.spec.scaling, config.sizePresets);
   const heap = heapMiB(resources);
   const probe = (path: string, extra: Record<string, number>): Record<string, unknown> => ({ httpGet: { path, port: CONSUMER_HTTP_PORT }, ...extra });
   return {

@@ -306,7 +306,7 @@ export class Reconciler {
     await this.ensureServiceAccount(ns);
     const cm = buildConfigMap(pipe);
     const wroteCm = await applyIfChanged(this.deps.api, paths.configMap(ns, configMapName(pipe)), cm, existingCm);
-    const config = { image: this.deps.config.consumerImage, serviceAccount: this.deps.config.consumerServiceAccount, configHash: configHash(cm, versions) };
+    const config = { image: this.deps.config.consumerImage, serviceAccount: this.deps.config.consumerServiceAccount, sizePresets: this.deps.config.consumerSizePresets, configHash: configHash(cm, versions) };
     const wroteDeployment = await applyIfChanged(this.deps.api, paths.deployment(ns, deploymentName(pipe)), buildConsumerDeployment(pipe, config), existing);
     if (wroteCm || wroteDeployment) this.applied.delete(key);
     else this.applied.set(key, inputs);

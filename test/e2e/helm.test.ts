@@ -137,7 +137,7 @@ describe("the chart, rendered", () => {
 
   it("configures the operator only through variables its environment schema declares", async () => {
     const c = operatorContainer(await template());
-    const declared = new Set([...Object.keys(operatorEnvSchema.shape), "CONSUMER_SIZE_PRESETS"]);
+    const declared = new Set(Object.keys(operatorEnvSchema.shape));
     for (const e of c.env) expect(declared, `env ${e.name}`).toContain(e.name);
     expect(() => operatorEnvSchema.parse(Object.fromEntries(c.env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value])))).not.toThrow();
     expect(envValue(c, "CONSUMER_IMAGE")).toBe("ghcr.io/clickpipes-operator/clickpipes-operator:0.1.0");
@@ -147,7 +147,7 @@ describe("the chart, rendered", () => {
   it("documents the operator's consumer size presets as the chart's defaults", async () => {
     const c = operatorContainer(await template());
     const sizes = JSON.parse(envValue(c, "CONSUMER_SIZE_PRESETS")!) as Record<string, unknown>;
-    expect(sizes).toEqual(Object.fromEntries(Object.entries(SIZE_PRESETS).map(([size, preset]) => [size, { requests: preset, limits: preset }])));
+    expect(sizes).toEqual(SIZE_PRESETS);
   });
 
   it("grants cluster-wide rights only when watching all namespaces", async () => {
