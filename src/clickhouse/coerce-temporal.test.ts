@@ -1,20 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CoercionError, compileCoercer } from "./coerce.js";
-import { parseType } from "./type-parser.js";
+import { coerce, rejection } from "../../test/helpers/coerce.js";
 
-function coerce(type: string, value: unknown): unknown {
-  return compileCoercer(parseType(type))(value);
-}
-
-function rejection(type: string, value: unknown): CoercionError {
-  try {
-    coerce(type, value);
-  } catch (e) {
-    if (e instanceof CoercionError) return e;
-    throw e;
-  }
-  throw new Error(`${type} accepted ${JSON.stringify(value)}`);
-}
 
 describe("Date and Date32", () => {
   it("reads ISO dates and date-times (in UTC) into YYYY-MM-DD", () => {

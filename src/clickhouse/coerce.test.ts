@@ -1,20 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { CoercionError, compileCoercer, defaultValue, zeroValue } from "./coerce.js";
+import { coerce, rejection } from "../../test/helpers/coerce.js";
+import { defaultValue, zeroValue } from "./coerce.js";
 import { parseType } from "./type-parser.js";
 
-function coerce(type: string, value: unknown): unknown {
-  return compileCoercer(parseType(type))(value);
-}
-
-function rejection(type: string, value: unknown): CoercionError {
-  try {
-    coerce(type, value);
-  } catch (e) {
-    if (e instanceof CoercionError) return e;
-    throw e;
-  }
-  throw new Error(`${type} accepted ${JSON.stringify(value)}`);
-}
 
 describe("Nullable and missing values", () => {
   it("writes null for Nullable columns and leaves other columns to their DEFAULT", () => {
