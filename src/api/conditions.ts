@@ -27,6 +27,7 @@ export const ConditionReason = {
   InvalidSpec: "InvalidSpec",
   SecretNotFound: "SecretNotFound",
   SecretKeyMissing: "SecretKeyMissing",
+  SourceNotSupported: "SourceNotSupported",
   Stopped: "Stopped",
   Deleting: "Deleting",
   ConsumersNotReady: "ConsumersNotReady",

@@ -35,6 +35,7 @@ import { applyIfChanged, patchFinalizers, patchStatus, paths, type ApiRequester 
 import { KubeApiError, type KubeObject } from "./kube/client.js";
 import type { HandlerResult } from "./queue.js";
 import type { SourceProbeResult, SourceProber } from "./source-probe.js";
+import { unsupportedSource } from "./capabilities.js";
 import { computeStatus, statusEqual, withTransitions, type Blocker, type DeploymentObservation, type Reachability, type StatusInput } from "./status.js";
 
 /** Read access to an informer's cache. */
@@ -180,7 +181,7 @@ export class Reconciler {
   }
 
   private async setup(pipe: ClickPipe, running: boolean, log: Logger): Promise<SetupResult> {
-    const blocker = this.missingSecrets(pipe);
+    const blocker = unsupportedSource(pipe) ?? this.missingSecrets(pipe);
     if (blocker) return { ok: false, blocker };
     const endpoint = this.adminEndpoint(pipe);
     const password = await this.applyUserSecret(pipe);
