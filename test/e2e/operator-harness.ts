@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
-import { Kafka, logLevel } from "kafkajs";
+import type { ClickHouseClient } from "@clickhouse/client";
+import { clickhouse, count, createTopic, kafka, type StackEnv } from "../helpers/stack-clients.js";
 import { repoRoot } from "../stack/env.js";
 import { freePort, run, sleep, waitFor } from "../stack/process.js";
 
@@ -11,8 +11,6 @@ import { freePort, run, sleep, waitFor } from "../stack/process.js";
  * Helpers of the operator e2e suites: the operator as a child process (the built CLI, as
  * the image runs it), kubectl, Kafka and ClickHouse clients on the stack's env.
  */
-
-export type StackEnv = Record<string, string>;
 
 export function suffix(): string {
   return randomBytes(3).toString("hex");
@@ -109,19 +107,9 @@ export function condition(pipe: PipeObject | undefined, type: string): NonNullab
   return pipe?.status?.conditions?.find((c) => c.type === type);
 }
 
-export async function createTopic(env: StackEnv, topic: string, partitions = 2): Promise<void> {
-  const admin = new Kafka({ brokers: [env.KAFKA_BROKERS ?? ""], logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** Produces records `{id, msg}` for ids [from, to), plus the given malformed values. */
 export async function produce(env: StackEnv, topic: string, from: number, to: number, malformed: string[] = []): Promise<void> {
-  const producer = new Kafka({ brokers: [env.KAFKA_BROKERS ?? ""], logLevel: logLevel.NOTHING }).producer();
+  const producer = kafka(env).producer();
   await producer.connect();
   try {
     const messages = [];
@@ -131,16 +119,6 @@ export async function produce(env: StackEnv, topic: string, from: number, to: nu
   } finally {
     await producer.disconnect();
   }
-}
-
-export function clickhouse(env: StackEnv, user = env.CLICKHOUSE_USER, password = env.CLICKHOUSE_PASSWORD): ClickHouseClient {
-  // failures are asserted by the tests themselves; the client's own error log is noise
-  return createClient({ url: env.CLICKHOUSE_URL, username: user, password, request_timeout: 30_000, log: { level: ClickHouseLogLevel.OFF } });
-}
-
-export async function count(ch: ClickHouseClient, sql: string): Promise<number> {
-  const rows = await (await ch.query({ query: sql, format: "JSONEachRow" })).json<{ n: string | number }>();
-  return Number(rows[0]?.n ?? 0);
 }
 
 export async function tableExists(ch: ClickHouseClient, table: string): Promise<boolean> {
@@ -204,4 +182,4 @@ export class OperatorProcess {
   }
 }
 
-export { sleep, waitFor };
+export { clickhouse, count, createTopic, sleep, waitFor };

@@ -3,45 +3,17 @@ import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ClickHouseClient, ClickHouseLogLevel, createClient } from "@clickhouse/client";
-import { Kafka, type KafkaConfig, logLevel, type Message } from "kafkajs";
+import type { KafkaConfig, Message } from "kafkajs";
+import { kafka, type StackEnv } from "../helpers/stack-clients.js";
 import { stringify } from "yaml";
 import type { StackContext } from "../stack/component.js";
 import { componentLoaders } from "../stack/components.js";
 import { binDir, cacheDir, repoRoot } from "../stack/env.js";
 
-export type StackEnv = Record<string, string>;
+export { clickhouse, count, createTopic, kafka, queryRows, type StackEnv } from "../helpers/stack-clients.js";
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${randomBytes(4).toString("hex")}`;
-}
-
-export function clickhouse(env: StackEnv, url = env.CLICKHOUSE_URL): ClickHouseClient {
-  return createClient({ url, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, request_timeout: 120_000, log: { level: ClickHouseLogLevel.OFF } });
-}
-
-export async function queryRows<T>(ch: ClickHouseClient, query: string): Promise<T[]> {
-  const result = await ch.query({ query, format: "JSONEachRow" });
-  return result.json<T>();
-}
-
-export async function count(ch: ClickHouseClient, query: string): Promise<number> {
-  const rows = await queryRows<{ c: string | number }>(ch, query);
-  return Number(rows[0]?.c ?? 0);
-}
-
-export function kafka(env: StackEnv, config: Partial<KafkaConfig> = {}): Kafka {
-  return new Kafka({ clientId: "ingest-test", brokers: [env.KAFKA_BROKERS as string], logLevel: logLevel.NOTHING, retry: { retries: 10 }, ...config });
-}
-
-export async function createTopic(env: StackEnv, topic: string, partitions: number): Promise<void> {
-  const admin = kafka(env).admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 /** Produce messages round-robin over the partitions, in chunks so 100k messages go quickly. */
