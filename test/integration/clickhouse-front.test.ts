@@ -277,9 +277,8 @@ describe("clickhouse front: protocol", () => {
 
 describe("clickhouse front: users and grants", () => {
   // chDB cannot store SQL-created users (see clickhouse-front/access.ts): the front keeps them,
-  // authenticates against them and enforces INSERT grants and access management. Known gaps
-  // against a real server: SELECT/DDL privileges are recorded but not enforced, and
-  // system.users / SHOW GRANTS do not list the front's users.
+  // authenticates against them and enforces privileges like a server (clickhouse-front-access.test.ts
+  // covers SELECT, DDL, roles, readonly). Known gap: system.users / SHOW GRANTS do not list them.
   const user = `pipe_${suffix}`;
   const role = `pipe_role_${suffix}`;
 

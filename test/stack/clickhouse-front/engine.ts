@@ -4,6 +4,7 @@
  * temporary tables). Sessionless queries share a small pool, HTTP sessions get a connection
  * of their own. Calls run on libuv's thread pool, so the event loop stays free for /ping.
  */
+import type { EngineProbe } from "./authorize.js";
 import type { ChdbNative, NativeConnection } from "./native.js";
 import { toFrontError } from "./errors.js";
 import { SettingsState, setStatement } from "./settings-state.js";
@@ -86,6 +87,10 @@ export class Engine {
   private readonly paramLock = new Mutex();
   private engineDefaults = new Map<string, string>();
   version = "";
+  /** Every setting name the engine knows (a URL parameter naming another is UNKNOWN_SETTING). */
+  knowsSetting(name: string): boolean {
+    return this.engineDefaults.has(name);
+  }
   timezone = "UTC";
 
   constructor(
@@ -156,6 +161,27 @@ export class Engine {
     if (LINE_FORMATS.test(format)) summary.result_rows = String(countLines(body));
     await this.afterStatement(conn, input.statement);
     return { body, format, summary };
+  }
+
+  /** Read-only look-ups authorization makes on the connection that will run `input`. */
+  probe(conn: EngineConnection, input: QueryInput): EngineProbe {
+    return {
+      explain: async (sql) => {
+        await this.prepare(conn, input);
+        const r = await this.query(conn, `EXPLAIN QUERY TREE ${sql}`, "TabSeparated", input.params);
+        return Buffer.from(r.bytes).toString("utf8");
+      },
+      listTables: async () => {
+        const text = await this.text(conn, "SELECT database, name FROM system.tables");
+        return text
+          .split("\n")
+          .filter((line) => line.includes("\t"))
+          .map((line) => {
+            const [database, table] = line.split("\t").map(unescapeTsv) as [string, string];
+            return { database, table };
+          });
+      },
+    };
   }
 
   private query(conn: EngineConnection, sql: string, format: string, params: Readonly<Record<string, string>>): Promise<{ bytes: Uint8Array; rowsRead: number; bytesRead: number }> {

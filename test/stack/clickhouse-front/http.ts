@@ -7,19 +7,24 @@ import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import zlib from "node:zlib";
 import { randomUUID } from "node:crypto";
-import type { AccessControl } from "./access.js";
-import type { Engine, QueryInput, QueryOutput } from "./engine.js";
+import type { AccessChange, AccessControl, Actor } from "./access.js";
+import type { RoleSet } from "./access-sql.js";
+import type { ReadonlyContext } from "./access-check.js";
+import { authorizeStatement } from "./authorize.js";
+import type { Engine, EngineConnection, QueryInput, QueryOutput } from "./engine.js";
 import { errorBody, FrontError, httpStatusFor, toFrontError } from "./errors.js";
 import { parseCredentials, parseMultipart, parseRequest, type FrontRequest } from "./request.js";
 import type { Sessions } from "./sessions.js";
-import { insertTarget, parseStatement, type ParsedStatement } from "./sql.js";
+import { parseStatement, type ParsedStatement } from "./sql.js";
 
 export interface FrontContext {
   readonly engine: Engine;
   readonly sessions: Sessions;
   readonly access: AccessControl;
-  /** Apply an access statement and refresh the engine's view of users. */
-  applyAccess(sql: string, user: string): Promise<void>;
+  /** Apply an access statement on behalf of `actor` and persist the result. */
+  applyAccess(sql: string, actor: Actor): Promise<AccessChange>;
+  /** SET ROLE per HTTP session, keyed by user and session id. */
+  readonly sessionRoles: Map<string, RoleSet | "default">;
   log(message: string): void;
 }
 
@@ -140,19 +145,38 @@ async function sendResult(res: ServerResponse, ctx: FrontContext, encoding: stri
   await pipeline(Readable.from([out.body]), (ENCODERS[encoding] as () => NodeJS.ReadWriteStream)(), res);
 }
 
-function checkReadonly(method: string | undefined, r: FrontRequest, statement: ParsedStatement): void {
-  const readonlySetting = r.settings.get("readonly");
-  const readonly = method === "GET" || (readonlySetting !== undefined && readonlySetting !== "0");
-  if (!readonly || statement.kind === "read" || statement.kind === "use") return;
-  if (statement.kind === "set" && readonlySetting !== "1") return;
-  const hint = method === "GET" ? " For queries over HTTP, method GET implies readonly. You should use method POST for modifying queries" : "";
-  throw new FrontError(164, "READONLY", `Cannot execute query in readonly mode.${hint}`);
+/**
+ * The query's `readonly`, as a server derives it: the user's own setting, raised to 2 for a
+ * request that is not a POST (HTTPHandler), then the URL's value, which may only tighten it
+ * once readonly is on (a server refuses to change settings under readonly=1, and `readonly`
+ * itself under readonly=2).
+ */
+export function effectiveReadonly(method: string | undefined, userReadonly: number, url: ReadonlyMap<string, string>): number {
+  let readonly = userReadonly;
+  if (method !== "POST" && readonly === 0) readonly = 2;
+  if (readonly === 1 && url.size > 0) {
+    throw new FrontError(164, "READONLY", `Cannot modify '${[...url.keys()][0] ?? ""}' setting in readonly mode`);
+  }
+  const asked = url.get("readonly");
+  if (asked === undefined) return readonly;
+  const n = Number(asked);
+  if (!Number.isInteger(n) || n < 0 || n > 2) throw new FrontError(27, "CANNOT_PARSE_INPUT_ASSERTION_FAILED", `Cannot parse '${asked}' as readonly`);
+  if (readonly > 0 && (n === 0 || n > readonly)) throw new FrontError(164, "READONLY", "Cannot modify 'readonly' setting in readonly mode");
+  return n;
 }
 
-async function runQuery(ctx: FrontContext, user: string, r: FrontRequest, input: QueryInput): Promise<QueryOutput> {
-  if (r.sessionId === undefined) return ctx.engine.withPooled((c) => ctx.engine.execute(c, input));
+function checkSettingNames(ctx: FrontContext, settings: ReadonlyMap<string, string>): void {
+  for (const name of settings.keys()) {
+    if (!ctx.engine.knowsSetting(name) && !name.startsWith("custom_")) {
+      throw new FrontError(115, "UNKNOWN_SETTING", `Setting ${name} is neither a builtin setting nor started with the prefix 'custom_' registered for user-defined settings`);
+    }
+  }
+}
+
+async function runQuery<T>(ctx: FrontContext, user: string, r: FrontRequest, task: (c: EngineConnection) => Promise<T>): Promise<T> {
+  if (r.sessionId === undefined) return ctx.engine.withPooled(task);
   const opts = { timeoutSec: r.sessionTimeoutSec, check: r.sessionCheck, close: r.closeSession };
-  return ctx.sessions.with(user, r.sessionId, opts, (c) => ctx.engine.execute(c, input));
+  return ctx.sessions.with(user, r.sessionId, opts, task);
 }
 
 function withoutFrontOnlySettings(settings: ReadonlyMap<string, string>): Map<string, string> {
@@ -160,6 +184,43 @@ function withoutFrontOnlySettings(settings: ReadonlyMap<string, string>): Map<st
   // readonly is enforced by the front: set on a shared connection it would lock every later query out of SET.
   out.delete("readonly");
   return out;
+}
+
+/** The roles a request runs with: `role=` URL parameters, else the session's SET ROLE, else the user's defaults. */
+function currentRoles(ctx: FrontContext, user: string, r: FrontRequest, search: URLSearchParams): RoleSet | "default" {
+  const fromUrl = search.getAll("role");
+  if (fromUrl.length > 0) {
+    const roles: RoleSet = { all: false, names: fromUrl, except: [] };
+    ctx.access.checkSettableRoles(user, roles);
+    return roles;
+  }
+  return (r.sessionId !== undefined ? ctx.sessionRoles.get(`${user}\u0000${r.sessionId}`) : undefined) ?? "default";
+}
+
+interface Caller {
+  readonly user: string;
+  readonly roles: RoleSet | "default";
+  readonly ro: ReadonlyContext;
+  readonly database: string | undefined;
+}
+
+/** Apply an access statement; returns the (empty) result to send. */
+async function runAccess(ctx: FrontContext, r: FrontRequest, caller: Caller, sql: string): Promise<QueryOutput> {
+  const sessionDatabase = r.sessionId !== undefined ? ctx.sessions.database(caller.user, r.sessionId) : undefined;
+  const actor = { user: caller.user, database: caller.database ?? sessionDatabase ?? "default", currentRoles: caller.roles, readonly: caller.ro };
+  const change = await ctx.applyAccess(sql, actor);
+  if (change.currentRoles !== undefined && r.sessionId !== undefined) ctx.sessionRoles.set(`${caller.user}\u0000${r.sessionId}`, change.currentRoles);
+  return { body: Buffer.alloc(0), format: r.defaultFormat ?? "TabSeparated", summary: zeroSummary() };
+}
+
+/** Authorize on the connection that runs the query (session temporary tables resolve there), then run it. */
+function runAuthorized(ctx: FrontContext, r: FrontRequest, caller: Caller, input: QueryInput): Promise<QueryOutput> {
+  const rights = ctx.access.rightsOf(caller.user, caller.roles);
+  return runQuery(ctx, caller.user, r, async (conn) => {
+    const database = caller.database ?? conn.stickyDatabase ?? "default";
+    const extra = await authorizeStatement(ctx.engine.probe(conn, input), { rights, statement: input.statement, database, readonly: caller.ro });
+    return ctx.engine.execute(conn, extra.size === 0 ? input : { ...input, settings: new Map([...input.settings, ...extra]) });
+  });
 }
 
 async function handleQuery(req: IncomingMessage, res: ServerResponse, ctx: FrontContext, search: URLSearchParams): Promise<void> {
@@ -172,35 +233,24 @@ async function handleQuery(req: IncomingMessage, res: ServerResponse, ctx: Front
     const extra = multipart ? parseMultipart(body, req.headers["content-type"] ?? "") : new Map<string, string>();
     const r = parseRequest(search, extra);
     queryId = r.queryId || queryId;
+    checkSettingNames(ctx, r.settings);
+    const roles = currentRoles(ctx, creds.user, r, search);
+    const userSettings = ctx.access.userSettings(creds.user, roles);
+    const readonly = effectiveReadonly(req.method, Number(userSettings.get("readonly") ?? "0"), r.settings);
+    const caller: Caller = { user: creds.user, roles, ro: { readonly, httpGet: req.method === "GET" }, database: r.database ?? ctx.access.defaultDatabase(creds.user) };
     const { statement, data } = prepareStatement(r.query, multipart ? Buffer.alloc(0) : body);
-    checkReadonly(req.method, r, statement);
     if (statement.kind === "access") {
-      await ctx.applyAccess(statement.sql, creds.user);
-      await sendResult(res, ctx, responseEncoding(req, r), { body: Buffer.alloc(0), format: r.defaultFormat ?? "TabSeparated", summary: zeroSummary() }, queryId);
+      await sendResult(res, ctx, responseEncoding(req, r), await runAccess(ctx, r, caller, statement.sql), queryId);
       return;
     }
-    authorize(ctx, creds.user, statement, r.database);
-    const input: QueryInput = {
-      statement,
-      data,
-      defaultFormat: r.defaultFormat ?? "TabSeparated",
-      params: r.params,
-      settings: withoutFrontOnlySettings(r.settings),
-      database: r.database,
-    };
-    const out = await runQuery(ctx, creds.user, r, input);
-    await sendResult(res, ctx, responseEncoding(req, r), out, queryId);
+    const settings = withoutFrontOnlySettings(new Map([...userSettings, ...r.settings]));
+    const input: QueryInput = { statement, data, defaultFormat: r.defaultFormat ?? "TabSeparated", params: r.params, settings, database: caller.database };
+    await sendResult(res, ctx, responseEncoding(req, r), await runAuthorized(ctx, r, caller, input), queryId);
   } catch (err) {
     const fe = toFrontError(err);
     ctx.log(`query ${queryId} failed: ${fe.code} ${fe.type}: ${fe.message.split("\n")[0] ?? ""}`);
     sendError(res, ctx, fe, queryId);
   }
-}
-
-function authorize(ctx: FrontContext, user: string, statement: ParsedStatement, database: string | undefined): void {
-  if (statement.kind !== "insert" || ctx.access.isAdmin(user)) return;
-  const target = insertTarget(statement.tokens);
-  if (target) ctx.access.authorizeInsert(user, target.database ?? database ?? "default", target.table);
 }
 
 function zeroSummary(): QueryOutput["summary"] {

@@ -10,7 +10,7 @@
 import { createServer } from "node:http";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { AccessControl, type AccessSnapshot } from "./access.js";
+import { AccessControl, type AccessChange, type AccessSnapshot, type Actor } from "./access.js";
 import { Engine } from "./engine.js";
 import { frontHandler, type FrontContext } from "./http.js";
 import { loadChdb } from "./native.js";
@@ -50,20 +50,20 @@ async function main(): Promise<void> {
   await engine.open();
   const sessions = new Sessions(engine);
 
-  let accessChain: Promise<void> = Promise.resolve();
-  const applyAccess = (sql: string, user: string): Promise<void> => {
-    const run = (): Promise<void> => {
-      const change = access.apply(sql, user);
+  let accessChain: Promise<unknown> = Promise.resolve();
+  const applyAccess = (sql: string, actor: Actor): Promise<AccessChange> => {
+    const run = (): Promise<AccessChange> => {
+      const change = access.apply(sql, actor);
       writeAtomic(accessFile, JSON.stringify(access.snapshot(), null, 2));
       log(`access: ${change.summary}`);
-      return Promise.resolve();
+      return Promise.resolve(change);
     };
     const result = accessChain.then(run);
     accessChain = result.catch(() => undefined);
     return result;
   };
 
-  const ctx: FrontContext = { engine, sessions, access, applyAccess, log };
+  const ctx: FrontContext = { engine, sessions, access, applyAccess, sessionRoles: new Map(), log };
   const server = createServer({ keepAliveTimeout: 10_000, requestTimeout: 0 }, frontHandler(ctx));
   server.listen(port, "127.0.0.1", () => log(`clickhouse front ${engine.version} on http://127.0.0.1:${port} (data ${dataDir}) ready in ${Date.now() - t0} ms`));
 

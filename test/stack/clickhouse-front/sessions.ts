@@ -47,6 +47,11 @@ export class Sessions {
     }
   }
 
+  /** The database a session chose with USE, if the session exists. */
+  database(user: string, id: string): string | undefined {
+    return this.sessions.get(`${user}\u0000${id}`)?.conn.stickyDatabase;
+  }
+
   private drop(k: string, s: Session): void {
     this.sessions.delete(k);
     this.engine.close(s.conn);

@@ -149,7 +149,8 @@ export function statementKind(tokens: readonly Token[]): StatementKind {
   const a = upper(tokens[0]) || (tokens[0]?.text ?? "");
   const b = upper(tokens[1]);
   if (a === "INSERT") return "insert";
-  if (a === "SET") return b === "ROLE" || b === "DEFAULT" ? "other" : "set";
+  // SET ROLE and SET DEFAULT ROLE change the front's access state, not the engine's settings.
+  if (a === "SET") return b === "ROLE" || b === "DEFAULT" ? "access" : "set";
   if (a === "USE") return "use";
   if (isAccessStatement(a, b, upper(tokens[3]))) return "access";
   return READ_KEYWORDS.has(a) ? "read" : "other";
