@@ -99,3 +99,38 @@ describe("helpers", () => {
     ]);
   });
 });
+
+describe("ReplacingMergeTree is_deleted column", () => {
+  function withEngine(engine: Record<string, unknown>, columns: { name: string; type: string }[] = [{ name: "id", type: "UInt64" }, { name: "v", type: "UInt64" }, { name: "d", type: "UInt8" }]): Record<string, unknown> {
+    const manifest = kafkaManifest();
+    const spec = manifest.spec as { destination: Record<string, unknown> };
+    spec.destination = { ...spec.destination, columns, tableDefinition: { engine, sortingKey: ["id"] } };
+    return manifest;
+  }
+
+  function problemsOf(manifest: Record<string, unknown>): { path: string; message: string }[] {
+    try {
+      parseClickPipe(manifest);
+    } catch (error) {
+      if (error instanceof ClickPipeValidationError) return error.problems.map((p) => ({ path: p.path, message: `${p.wrong} (${p.accepted})` }));
+      throw error;
+    }
+    return [];
+  }
+
+  const path = "spec.destination.tableDefinition.engine.isDeletedColumnId";
+
+  it("accepts a UInt8 is_deleted column beside the version column", () => {
+    const pipe = parseClickPipe(withEngine({ type: "ReplacingMergeTree", versionColumnId: "v", isDeletedColumnId: "d" }));
+    expect(pipe.spec.destination.tableDefinition?.engine).toEqual({ type: "ReplacingMergeTree", versionColumnId: "v", isDeletedColumnId: "d" });
+  });
+
+  it("refuses it with another engine, without a version column, or on a column that is not UInt8", () => {
+    expect(problemsOf(withEngine({ type: "MergeTree", isDeletedColumnId: "d", versionColumnId: "v" })).map((p) => p.path)).toContain(path);
+    const alone = problemsOf(withEngine({ type: "ReplacingMergeTree", isDeletedColumnId: "d" }));
+    expect(alone).toEqual([{ path, message: "needs versionColumnId (ClickHouse takes is_deleted only after the version column) (set versionColumnId too, or remove isDeletedColumnId)" }]);
+    const wide = problemsOf(withEngine({ type: "ReplacingMergeTree", versionColumnId: "v", isDeletedColumnId: "v" }));
+    expect(wide).toEqual([{ path, message: "must name a column of type UInt8 in columns (a column declared with type: UInt8, e.g. _peerdb_is_deleted)" }]);
+    expect(problemsOf(withEngine({ type: "ReplacingMergeTree", versionColumnId: "v", isDeletedColumnId: "nope" })).map((p) => p.path)).toEqual([path]);
+  });
+});

@@ -28,6 +28,11 @@ const engineBase = z
     versionColumnId: nonEmptyString(255)
       .optional()
       .describe("ReplacingMergeTree only: the version column; the row with the highest version is kept."),
+    isDeletedColumnId: nonEmptyString(255)
+      .optional()
+      .describe(
+        "ReplacingMergeTree only, with versionColumnId: a UInt8 column; a row whose latest version has 1 here is a deletion (CDC: _peerdb_is_deleted).",
+      ),
     columnIds: z
       .array(nonEmptyString(255))
       .min(1)
@@ -45,6 +50,20 @@ const engineRules: CrossFieldRule<Engine>[] = [
     wrong: "is only used with type ReplacingMergeTree",
     accepted: "remove it or set type: ReplacingMergeTree",
     holds: (e) => e.versionColumnId === undefined || e.type === "ReplacingMergeTree",
+  },
+  {
+    cel: "!has(self.isDeletedColumnId) || self.type == 'ReplacingMergeTree'",
+    path: ["isDeletedColumnId"],
+    wrong: "is only used with type ReplacingMergeTree",
+    accepted: "remove it or set type: ReplacingMergeTree",
+    holds: (e) => e.isDeletedColumnId === undefined || e.type === "ReplacingMergeTree",
+  },
+  {
+    cel: "!has(self.isDeletedColumnId) || has(self.versionColumnId)",
+    path: ["isDeletedColumnId"],
+    wrong: "needs versionColumnId (ClickHouse takes is_deleted only after the version column)",
+    accepted: "set versionColumnId too, or remove isDeletedColumnId",
+    holds: (e) => e.isDeletedColumnId === undefined || e.versionColumnId !== undefined,
   },
   {
     cel: "!has(self.columnIds) || self.type == 'SummingMergeTree'",
@@ -130,6 +149,17 @@ const destinationRules: CrossFieldRule<DestinationShape>[] = [
     wrong: "is only used when permissions is customRole",
     accepted: "remove it or set permissions: customRole",
     holds: (d) => d.permissions === "customRole" || d.customRole === undefined,
+  },
+  {
+    // ClickHouse refuses any other type for ReplacingMergeTree's is_deleted parameter.
+    cel: "!has(self.tableDefinition) || !has(self.tableDefinition.engine) || !has(self.tableDefinition.engine.isDeletedColumnId) || !has(self.columns) || self.columns.exists(c, c.name == self.tableDefinition.engine.isDeletedColumnId && c.type == 'UInt8')",
+    path: ["tableDefinition", "engine", "isDeletedColumnId"],
+    wrong: "must name a column of type UInt8 in columns",
+    accepted: "a column declared with type: UInt8, e.g. _peerdb_is_deleted",
+    holds: (d) => {
+      const isDeleted = d.tableDefinition?.engine.isDeletedColumnId;
+      return isDeleted === undefined || d.columns === undefined || d.columns.some((c) => c.name === isDeleted && c.type === "UInt8");
+    },
   },
 ];
 

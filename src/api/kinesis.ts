@@ -33,6 +33,16 @@ const kinesisBase = z
     endpoint: pattern(HTTP_URL_PATTERN, "an http(s) URL such as http://localhost:4567")
       .optional()
       .describe("Kinesis endpoint override (a VPC endpoint or a local emulator); absent: the region's public endpoint."),
+    enhancedFanOut: z
+      .strictObject({
+        consumerName: pattern("^[a-zA-Z0-9_.-]{1,128}$", "a stream consumer name: 1-128 letters, digits, '_', '.', '-'")
+          .optional()
+          .describe("Name of the registered stream consumer, created when absent. Default: clickpipes-<namespace>-<name>."),
+      })
+      .optional()
+      .describe(
+        "Read with enhanced fan-out (SubscribeToShard through a registered stream consumer): 2 MB/s per shard for this pipe alone and pushed records, at AWS's fan-out price. Absent: polling with GetRecords, sharing each shard's 5 calls/s and 2 MB/s with the stream's other readers.",
+      ),
   })
   .describe("Amazon Kinesis Data Streams source.");
 

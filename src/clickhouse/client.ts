@@ -22,15 +22,53 @@ export interface ClickHouseClientOptions {
   readonly application?: string;
   /** Sockets kept open to the server. Default: 4. */
   readonly maxOpenConnections?: number;
+  /**
+   * gzip of request bodies and responses. Default: both on (the operator's small queries
+   * and reads cost nothing to compress). The consumer turns both off: gzip of its JSON
+   * inserts costs more CPU (~70 MB/s per core) than the rest of a batch, to save bandwidth
+   * an in-region insert does not need.
+   */
+  readonly compression?: { readonly request: boolean; readonly response: boolean };
 }
+
+/**
+ * The options of the consumer's client (`clickpipes consume` and `run`) and of the Kafka
+ * benchmark, which measures that client: a 60 s request timeout (a batch that takes longer
+ * is retried rather than waited on) and no compression.
+ */
+export const CONSUMER_CLIENT_OPTIONS: ClickHouseClientOptions = {
+  requestTimeoutMs: 60_000,
+  application: "clickpipes",
+  maxOpenConnections: 4,
+  compression: { request: false, response: false },
+};
+
+/**
+ * Settings pinned on every query, whatever the server's or the user profile's defaults
+ * (ClickHouse Cloud's differ from a self-hosted server's):
+ * - date_time_input_format=basic: the coercer writes DateTime/DateTime64 as Unix seconds,
+ *   negative before 1970, which only `basic` parsing reads (best_effort, ClickHouse Cloud's
+ *   default, refuses "-1.250"). A passthrough insert overrides it per query.
+ * - input_format_defaults_for_omitted_fields=1: the coercer leaves absent values out of the
+ *   line for the column DEFAULT expression to apply, not the type's zero value.
+ * - async_insert=0: positions are committed once the insert returns, so it must return only
+ *   when the rows are in a part; an asynchronous insert that does not wait would let a
+ *   failed flush lose committed records.
+ */
+export const PINNED_SETTINGS = {
+  date_time_input_format: "basic",
+  input_format_defaults_for_omitted_fields: 1,
+  async_insert: 0,
+} as const;
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 /** Below the server's default keep_alive_timeout (10 s since 23.11, 3 s before) so no reused socket is closed under us. */
 const IDLE_SOCKET_TTL_MS = 2_500;
 
 /**
- * A client for one endpoint. Its settings pin how JSONEachRow input is read to what
- * `compileCoercer` produces, so inserts of coerced rows must go through such a client.
+ * A client for one endpoint, for the consumer (with CONSUMER_CLIENT_OPTIONS), the operator
+ * and the benchmarks alike. Its settings (PINNED_SETTINGS) pin how JSONEachRow input is read
+ * to what `compileCoercer` produces, so inserts of coerced rows must go through such a client.
  */
 export function createClickHouseClient(endpoint: ClickHouseEndpoint, options: ClickHouseClientOptions = {}): ClickHouseClient {
   return createClient({
@@ -41,13 +79,9 @@ export function createClickHouseClient(endpoint: ClickHouseEndpoint, options: Cl
     application: options.application ?? "clickpipes",
     request_timeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     max_open_connections: options.maxOpenConnections ?? 4,
-    // Inserts are JSON text, which gzip shrinks several times; responses are small but cheap to compress.
-    compression: { request: true, response: true },
+    compression: { request: options.compression?.request ?? true, response: options.compression?.response ?? true },
     keep_alive: { enabled: true, idle_socket_ttl: IDLE_SOCKET_TTL_MS },
-    // The coercer writes DateTime/DateTime64 as Unix seconds, negative before 1970, which only
-    // `basic` parsing reads (best_effort, ClickHouse Cloud's default, refuses "-1.250"); and it
-    // leaves absent values out of the line for the column DEFAULT to apply.
-    clickhouse_settings: { date_time_input_format: "basic", input_format_defaults_for_omitted_fields: 1 },
+    clickhouse_settings: { ...PINNED_SETTINGS },
     // Failures are thrown to the caller, which classifies and logs them with the pipe's context.
     log: { level: ClickHouseLogLevel.OFF },
     ...(endpoint.caCert === undefined ? {} : { tls: { ca_cert: endpoint.caCert } }),
@@ -62,4 +96,13 @@ export function quoteIdent(name: string): string {
 /** Single-quotes a string literal for SQL text. */
 export function quoteString(value: string): string {
   return `'${value.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
+}
+
+/**
+ * The part of a client that table setup and checks use (a ClickHouseClient is one), so a
+ * caller can count their queries and a unit test can answer them.
+ */
+export interface SqlRunner {
+  query(params: { query: string; query_params?: Record<string, unknown>; format: "JSONEachRow" }): Promise<{ json<T>(): Promise<T[]> }>;
+  command(params: { query: string }): Promise<unknown>;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createTableSql, DdlError, errorTableSql, logTableSql, stateTableSql, stateTotalsSql, type ManagedTableSpec } from "./ddl.js";
+import { checkpointsSql, createTableSql, DdlError, errorTableSql, logTableSql, stateMigrationSql, stateTableSql, stateTotalsSql, type ManagedTableSpec } from "./ddl.js";
 
 const base: ManagedTableSpec = {
   database: "analytics",
@@ -50,6 +50,27 @@ describe("createTableSql", () => {
     expect(createTableSql(spec({ engine: { type: "Null" }, sortingKey: ["id"] }))).toMatch(/ENGINE = Null$/);
   });
 
+  it("writes ReplacingMergeTree's version and is_deleted parameters, as CDC tables need them", () => {
+    const cdc: ManagedTableSpec = {
+      database: "db",
+      table: "orders",
+      columns: [
+        { name: "id", type: "Int64" },
+        { name: "_peerdb_version", type: "Int64" },
+        { name: "_peerdb_is_deleted", type: "UInt8" },
+        { name: "_peerdb_synced_at", type: "DateTime64(9)" },
+      ],
+      tableDefinition: { engine: { type: "ReplacingMergeTree", versionColumnId: "_peerdb_version", isDeletedColumnId: "_peerdb_is_deleted" }, sortingKey: ["id"] },
+    };
+    expect(createTableSql(cdc)).toContain("ENGINE = ReplacingMergeTree(`_peerdb_version`, `_peerdb_is_deleted`)\nORDER BY `id`");
+  });
+
+  it("refuses an is_deleted column without a version column, absent, or not UInt8", () => {
+    expect(ddlError(spec({ engine: { type: "ReplacingMergeTree", isDeletedColumnId: "id" } }))).toBe("tableDefinition.engine.isDeletedColumnId: needs versionColumnId as well; set both or neither");
+    expect(ddlError(spec({ engine: { type: "ReplacingMergeTree", versionColumnId: "ts", isDeletedColumnId: "gone" } }))).toContain('tableDefinition.engine.isDeletedColumnId: "gone" is not a column');
+    expect(ddlError(spec({ engine: { type: "ReplacingMergeTree", versionColumnId: "ts", isDeletedColumnId: "id" } }))).toBe('tableDefinition.engine.isDeletedColumnId: column "id" is UInt64; the is_deleted column must be UInt8');
+  });
+
   it("quotes identifiers that need it", () => {
     const sql = createTableSql({ database: "db", table: "t", columns: [{ name: "we`ird col", type: "String" }], tableDefinition: { engine: { type: "MergeTree" }, sortingKey: ["we`ird col"] } });
     expect(sql).toContain("`we\\`ird col` String");
@@ -95,6 +116,45 @@ describe("bookkeeping tables", () => {
     const state = stateTableSql("db");
     expect(state).toContain("ENGINE = AggregatingMergeTree\nORDER BY (pipe, source_position)");
     expect(state).toContain("last_insert_time SimpleAggregateFunction(max, DateTime64(3, 'UTC'))");
+    expect(state).toContain("position SimpleAggregateFunction(anyLast, String)");
     expect(stateTotalsSql("db")).toContain("FROM `db`.`clickpipes_state`\nGROUP BY pipe");
+  });
+});
+
+describe("clickpipes_state migration and reads", () => {
+  // As system.columns of a 26.x server lists an earlier release's state table.
+  const earlier = [
+    { name: "pipe", type: "String" },
+    { name: "source_position", type: "String" },
+    { name: "rows", type: "SimpleAggregateFunction(sum, UInt64)" },
+    { name: "bytes", type: "SimpleAggregateFunction(sum, UInt64)" },
+    { name: "record_errors", type: "SimpleAggregateFunction(sum, UInt64)" },
+    { name: "batches", type: "SimpleAggregateFunction(sum, UInt64)" },
+    { name: "position", type: "SimpleAggregateFunction(max, Int64)" },
+    { name: "lag", type: "SimpleAggregateFunction(anyLast, Int64)" },
+    { name: "last_insert_time", type: "SimpleAggregateFunction(max, DateTime64(3, 'UTC'))" },
+  ];
+
+  it("turns the Int64 position of an earlier release into an anyLast String in place", () => {
+    expect(stateMigrationSql("db", earlier)).toEqual(["ALTER TABLE `db`.`clickpipes_state` MODIFY COLUMN position SimpleAggregateFunction(anyLast, String)"]);
+  });
+
+  it("leaves a current table alone, whatever the spacing of its types", () => {
+    const current = earlier.map((c) => (c.name === "position" ? { ...c, type: "SimpleAggregateFunction(anyLast,String)" } : c));
+    expect(stateMigrationSql("db", current)).toEqual([]);
+  });
+
+  it("adds a column an earlier table lacks, and never drops one", () => {
+    const withoutLag = [...earlier.filter((c) => c.name !== "lag" && c.name !== "position"), { name: "extra", type: "String" }];
+    expect(stateMigrationSql("db", withoutLag)).toEqual([
+      "ALTER TABLE `db`.`clickpipes_state` ADD COLUMN IF NOT EXISTS position SimpleAggregateFunction(anyLast, String)",
+      "ALTER TABLE `db`.`clickpipes_state` ADD COLUMN IF NOT EXISTS lag SimpleAggregateFunction(anyLast, Int64)",
+    ]);
+  });
+
+  it("reads the latest position per stream of one pipe, through a query parameter", () => {
+    expect(checkpointsSql("db")).toBe(
+      "SELECT source_position AS stream, argMax(position, last_insert_time) AS position\nFROM `db`.`clickpipes_state`\nWHERE pipe = {pipe:String}\nGROUP BY source_position",
+    );
   });
 });

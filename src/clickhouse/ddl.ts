@@ -8,10 +8,12 @@ import { quoteIdent } from "./client.js";
 import { formatType, parseType, ParseTypeError, type ChType } from "./type-parser.js";
 
 export { checkExistingTable, describeMismatches, readTableColumns, type ActualColumn, type ExpectedColumn, type SchemaMismatch } from "./schema-check.js";
+// The state table's SQL lives beside its migration and its reads; callers find it here too.
+export { checkpointsSql, stateMigrationSql, stateTableSql, stateTotalsSql } from "./state-table.js";
 
 export const ERROR_TABLE_SUFFIX = "_clickpipes_error";
 export const LOG_TABLE = "clickpipes_log";
-export const STATE_TABLE = "clickpipes_state";
+export { STATE_TABLE } from "./state-table.js";
 
 /** A spec that cannot become a table: names the field, the value and what is accepted. */
 export class DdlError extends Error {
@@ -69,13 +71,30 @@ function keyList(names: readonly string[]): string {
   return names.length === 1 ? quoteIdent(names[0] as string) : `(${names.map(quoteIdent).join(", ")})`;
 }
 
+/**
+ * `ReplacingMergeTree([ver[, is_deleted]])`: ClickHouse takes is_deleted only after a version
+ * column and only of type UInt8 (CDC tables: `ReplacingMergeTree(_peerdb_version, _peerdb_is_deleted)`).
+ */
+function replacingEngine(version: string | undefined, isDeleted: string | undefined, known: ReadonlyMap<string, ChType>): string {
+  if (version === undefined) {
+    if (isDeleted !== undefined) throw new DdlError("tableDefinition.engine.isDeletedColumnId: needs versionColumnId as well; set both or neither");
+    return "ReplacingMergeTree";
+  }
+  requireColumns("engine.versionColumnId", [version], known);
+  if (isDeleted === undefined) return `ReplacingMergeTree(${quoteIdent(version)})`;
+  requireColumns("engine.isDeletedColumnId", [isDeleted], known);
+  const type = known.get(isDeleted) as ChType;
+  if (!(type.kind === "int" && !type.signed && type.bits === 8)) {
+    throw new DdlError(`tableDefinition.engine.isDeletedColumnId: column "${isDeleted}" is ${formatType(type)}; the is_deleted column must be UInt8`);
+  }
+  return `ReplacingMergeTree(${quoteIdent(version)}, ${quoteIdent(isDeleted)})`;
+}
+
 function engineClause(spec: ManagedTableSpec, known: ReadonlyMap<string, ChType>): string {
   const engine = spec.tableDefinition?.engine;
   switch (engine?.type ?? "MergeTree") {
     case "ReplacingMergeTree":
-      if (engine?.versionColumnId === undefined) return "ReplacingMergeTree";
-      requireColumns("engine.versionColumnId", [engine.versionColumnId], known);
-      return `ReplacingMergeTree(${quoteIdent(engine.versionColumnId)})`;
+      return replacingEngine(engine?.versionColumnId, engine?.isDeletedColumnId, known);
     case "SummingMergeTree":
       if (engine?.columnIds === undefined) return "SummingMergeTree";
       requireColumns("engine.columnIds", engine.columnIds, known);
@@ -149,29 +168,4 @@ export function logTableSql(db: string): string {
 ENGINE = MergeTree
 ORDER BY (pipe, time)
 TTL toDateTime(time) + INTERVAL 30 DAY`;
-}
-
-/** Progress counters: one row per committed batch and source position, as deltas (contracts.md). */
-export function stateTableSql(db: string): string {
-  return `CREATE TABLE IF NOT EXISTS ${qualified(db, STATE_TABLE)}
-(
-  pipe String,
-  source_position String,
-  rows SimpleAggregateFunction(sum, UInt64),
-  bytes SimpleAggregateFunction(sum, UInt64),
-  record_errors SimpleAggregateFunction(sum, UInt64),
-  batches SimpleAggregateFunction(sum, UInt64),
-  position SimpleAggregateFunction(max, Int64),
-  lag SimpleAggregateFunction(anyLast, Int64),
-  last_insert_time SimpleAggregateFunction(max, DateTime64(3, 'UTC'))
-)
-ENGINE = AggregatingMergeTree
-ORDER BY (pipe, source_position)`;
-}
-
-/** Totals per pipe from the state table (contracts.md); exact whether or not parts have merged. */
-export function stateTotalsSql(db: string): string {
-  return `SELECT pipe, sum(rows) AS total_rows, sum(bytes) AS total_bytes, sum(record_errors) AS total_record_errors, max(last_insert_time) AS latest_insert_time
-FROM ${qualified(db, STATE_TABLE)}
-GROUP BY pipe`;
 }

@@ -2,7 +2,7 @@
  * Checks an existing destination table against what the pipe will write, so a pipe that
  * cannot work fails at start with every problem named rather than batch after batch.
  */
-import type { ClickHouseClient } from "@clickhouse/client";
+import type { SqlRunner } from "./client.js";
 import { formatType, parseType, ParseTypeError } from "./type-parser.js";
 
 /** A column the pipe writes; without `type` only its presence is checked (a mapping target). */
@@ -68,8 +68,37 @@ interface ColumnRow {
   default_kind: string;
 }
 
+interface TableColumnRow extends ColumnRow {
+  table: string;
+}
+
+/** Columns that receive inserted values: MATERIALIZED and ALIAS columns are computed by the server. */
+export function writableColumns(columns: readonly ActualColumn[]): ActualColumn[] {
+  return columns.filter((c) => c.defaultKind === undefined || !notWritableKinds.has(c.defaultKind));
+}
+
+/**
+ * Columns of several tables of one database in one query, by table; a table that does not
+ * exist, or that the user has no privilege on (system.columns hides it), is absent.
+ */
+export async function readColumnsOf(client: SqlRunner, database: string, tables: readonly string[]): Promise<Map<string, ActualColumn[]>> {
+  const byTable = new Map<string, ActualColumn[]>();
+  if (tables.length === 0) return byTable;
+  const result = await client.query({
+    query: "SELECT table, name, type, default_kind FROM system.columns WHERE database = {database:String} AND has({tables:Array(String)}, table) ORDER BY table, position",
+    query_params: { database, tables: [...tables] },
+    format: "JSONEachRow",
+  });
+  for (const r of await result.json<TableColumnRow>()) {
+    const columns = byTable.get(r.table) ?? [];
+    columns.push({ name: r.name, type: r.type, defaultKind: r.default_kind });
+    byTable.set(r.table, columns);
+  }
+  return byTable;
+}
+
 /** Columns of a table in order, or undefined when the table does not exist (or is not visible to the user). */
-export async function readTableColumns(client: ClickHouseClient, database: string, table: string): Promise<ActualColumn[] | undefined> {
+export async function readTableColumns(client: SqlRunner, database: string, table: string): Promise<ActualColumn[] | undefined> {
   const result = await client.query({
     query: "SELECT name, type, default_kind FROM system.columns WHERE database = {database:String} AND table = {table:String} ORDER BY position",
     query_params: { database, table },

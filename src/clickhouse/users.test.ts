@@ -15,11 +15,11 @@ describe("pipe users", () => {
   });
 
   it("grants full access on the database", () => {
-    expect(grantsSql({ kind: "full" }, "db", "events", "u")).toEqual(["GRANT ALL ON `db`.* TO `u`"]);
+    expect(grantsSql({ kind: "full" }, "db", ["events"], "u")).toEqual(["GRANT ALL ON `db`.* TO `u`"]);
   });
 
   it("grants destinationOnly the inserts the consumer makes and nothing else", () => {
-    expect(grantsSql({ kind: "destinationOnly" }, "db", "events", "u")).toEqual([
+    expect(grantsSql({ kind: "destinationOnly" }, "db", ["events"], "u")).toEqual([
       "GRANT INSERT ON `db`.`events` TO `u`",
       "GRANT INSERT ON `db`.`events_clickpipes_error` TO `u`",
       "GRANT INSERT ON `db`.`clickpipes_log` TO `u`",
@@ -28,12 +28,24 @@ describe("pipe users", () => {
   });
 
   it("grants a custom role plus the pipe's bookkeeping tables", () => {
-    expect(grantsSql({ kind: "customRole", role: "writer" }, "db", "events", "u")).toEqual([
+    expect(grantsSql({ kind: "customRole", role: "writer" }, "db", ["events"], "u")).toEqual([
       "GRANT `writer` TO `u`",
       "ALTER USER `u` DEFAULT ROLE ALL",
       "GRANT INSERT ON `db`.`events_clickpipes_error` TO `u`",
       "GRANT INSERT ON `db`.`clickpipes_log` TO `u`",
       "GRANT INSERT, SELECT ON `db`.`clickpipes_state` TO `u`",
     ]);
+  });
+
+  it("covers every table of a pipe that writes many (CDC: one per table mapping)", () => {
+    expect(grantsSql({ kind: "destinationOnly" }, "db", ["orders", "users"], "u")).toEqual([
+      "GRANT INSERT ON `db`.`orders` TO `u`",
+      "GRANT INSERT ON `db`.`users` TO `u`",
+      "GRANT INSERT ON `db`.`orders_clickpipes_error` TO `u`",
+      "GRANT INSERT ON `db`.`users_clickpipes_error` TO `u`",
+      "GRANT INSERT ON `db`.`clickpipes_log` TO `u`",
+      "GRANT INSERT, SELECT ON `db`.`clickpipes_state` TO `u`",
+    ]);
+    expect(grantsSql({ kind: "customRole", role: "writer" }, "db", ["orders", "users"], "u")).toContain("GRANT INSERT ON `db`.`users_clickpipes_error` TO `u`");
   });
 });

@@ -2,18 +2,20 @@
  * SQL for the per-pipe ClickHouse user and its grants. The operator runs these with the
  * endpoint's admin credentials; the consumer then connects as the pipe's user.
  *
- * What the consumer does as that user, and so what `destinationOnly` grants:
- * - INSERT into the destination table, its `<table>_clickpipes_error` table and `clickpipes_log`;
- * - INSERT and SELECT on `clickpipes_state` (exactly-once delivery reads back its positions);
+ * What the consumer does as that user, and so what `destinationOnly` grants (docs/security.md):
+ * - INSERT into each destination table, its `<table>_clickpipes_error` table and `clickpipes_log`;
+ * - INSERT and SELECT on `clickpipes_state` (the checkpoint store reads back its positions);
  * - reading the destination's columns from system.columns at start needs no grant of its
  *   own: ClickHouse shows a table's columns to a user with any privilege on the table.
+ * It runs no DDL: the operator (or `clickpipes run`, with admin credentials) creates the tables.
  * `full` grants ALL on the destination database (for materialized views and dictionaries
  * fed by the table). `customRole` grants the named role, plus the pipe's own bookkeeping
  * tables so the pipe works whatever the role holds.
  *
- * Grants only add: narrowing a user's rights (full → destinationOnly) is done by dropping
- * and re-creating the user, so there is never a window in which a running consumer has
- * lost a right it still needs.
+ * Grants only add, so a running consumer never loses a right it still needs halfway through
+ * a setup. The other side of it: narrowing a pipe's mode (full → destinationOnly, or
+ * another custom role) keeps the earlier grants until the user is dropped and re-created
+ * (docs/security.md says how).
  */
 import { createHash } from "node:crypto";
 import { quoteIdent, quoteString } from "./client.js";
@@ -52,25 +54,28 @@ function on(db: string, table: string): string {
   return `${quoteIdent(db)}.${quoteIdent(table)}`;
 }
 
-/** The bookkeeping tables every consumer writes, whatever its permissions. */
-function bookkeepingGrants(db: string, table: string, user: string): string[] {
+/** The bookkeeping tables every consumer writes, whatever its permissions: each table's error table, the log and the state. */
+function bookkeepingGrants(db: string, tables: readonly string[], user: string): string[] {
   const u = quoteIdent(user);
   return [
-    `GRANT INSERT ON ${on(db, errorTableName(table))} TO ${u}`,
+    ...tables.map((table) => `GRANT INSERT ON ${on(db, errorTableName(table))} TO ${u}`),
     `GRANT INSERT ON ${on(db, LOG_TABLE)} TO ${u}`,
     `GRANT INSERT, SELECT ON ${on(db, STATE_TABLE)} TO ${u}`,
   ];
 }
 
-/** GRANT statements giving `user` what a pipe writing `db.table` needs under `permissions`. */
-export function grantsSql(permissions: PipePermissions, db: string, table: string, user: string): string[] {
+/**
+ * GRANT statements giving `user` what a pipe writing `tables` (all in `db`; one for a
+ * streaming source, one per table mapping for CDC) needs under `permissions`.
+ */
+export function grantsSql(permissions: PipePermissions, db: string, tables: readonly string[], user: string): string[] {
   const u = quoteIdent(user);
   switch (permissions.kind) {
     case "full":
       return [`GRANT ALL ON ${quoteIdent(db)}.* TO ${u}`];
     case "destinationOnly":
-      return [`GRANT INSERT ON ${on(db, table)} TO ${u}`, ...bookkeepingGrants(db, table, user)];
+      return [...tables.map((table) => `GRANT INSERT ON ${on(db, table)} TO ${u}`), ...bookkeepingGrants(db, tables, user)];
     case "customRole":
-      return [`GRANT ${quoteIdent(permissions.role)} TO ${u}`, `ALTER USER ${u} DEFAULT ROLE ALL`, ...bookkeepingGrants(db, table, user)];
+      return [`GRANT ${quoteIdent(permissions.role)} TO ${u}`, `ALTER USER ${u} DEFAULT ROLE ALL`, ...bookkeepingGrants(db, tables, user)];
   }
 }

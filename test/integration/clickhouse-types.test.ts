@@ -282,7 +282,7 @@ describe("per-pipe user", () => {
     for (const sql of [errorTableSql(db, "dest"), logTableSql(db), stateTableSql(db)]) await client.command({ query: sql });
     await client.command({ query: createUserSql(user, password, db) });
     try {
-      for (const sql of grantsSql({ kind: "destinationOnly" }, db, "dest", user)) await client.command({ query: sql });
+      for (const sql of grantsSql({ kind: "destinationOnly" }, db, ["dest"], user)) await client.command({ query: sql });
       const pipeClient = createClickHouseClient({ url: required("CLICKHOUSE_URL"), username: user, password, database: db });
       try {
         await pipeClient.insert({ table: "dest", values: [{ id: "1" }], format: "JSONEachRow" });
@@ -315,7 +315,7 @@ describe("per-pipe user", () => {
     }
     await client.command({ query: createUserSql(user, "pw", db) });
     try {
-      for (const sql of grantsSql(permissions, db, table, user)) await client.command({ query: sql });
+      for (const sql of grantsSql(permissions, db, [table], user)) await client.command({ query: sql });
       const pipeClient = createClickHouseClient({ url: required("CLICKHOUSE_URL"), username: user, password: "pw", database: db });
       try {
         await pipeClient.insert({ table, values: [{ id: "7" }], format: "JSONEachRow" });
