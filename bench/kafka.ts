@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { type ClickHouseClient, ClickHouseLogLevel, createClient } from "@clickhouse/client";
 import { Kafka, logLevel } from "kafkajs";
 import { stringify } from "yaml";
-import { ingestClickHouseClient } from "../src/ingest/clickhouse-client.js";
+import { CONSUMER_CLIENT_OPTIONS, createClickHouseClient } from "../src/clickhouse/client.js";
 import { destinationError } from "../src/ingest/destination-errors.js";
 import { ClickHouseSink } from "../src/ingest/sink.js";
 import { loadStackEnv, repoRoot, type StackEnv } from "../test/stack/env.js";
@@ -113,19 +113,19 @@ async function rawConsumeRate(env: StackEnv, topic: string, n: number): Promise<
 
 /** Ceiling 2: the same rows inserted as one JSONEachRow body per 20 MiB, through the product's client and sink. */
 async function rawInsertRate(env: StackEnv, db: string, n: number, size: number): Promise<number> {
-  const client = ingestClickHouseClient({ url: env.CLICKHOUSE_URL!, username: env.CLICKHOUSE_USER!, password: env.CLICKHOUSE_PASSWORD!, database: db });
-  const sink = new ClickHouseSink(client, { database: db, table: "ceiling" }, destinationError);
+  const client = createClickHouseClient({ url: env.CLICKHOUSE_URL!, username: env.CLICKHOUSE_USER!, password: env.CLICKHOUSE_PASSWORD!, database: db }, CONSUMER_CLIENT_OPTIONS);
+  const sink = new ClickHouseSink(client, db, destinationError);
   const perBatch = Math.floor((20 << 20) / size);
   const bodies: Buffer[] = [];
   for (let i = 0; i < n; i += perBatch) {
     bodies.push(Buffer.from(Array.from({ length: Math.min(perBatch, n - i) }, (_, j) => message(i + j, size, Date.now())).join("\n") + "\n"));
   }
-  await sink.insertBody(bodies[0]!.subarray(0, bodies[0]!.indexOf(10) + 1), true);
+  await sink.insertBody("ceiling", bodies[0]!.subarray(0, bodies[0]!.indexOf(10) + 1), true);
   // Best of two passes: the machine is shared, a ceiling should not be lowered by a neighbour's burst.
   let best = 0;
   for (let pass = 0; pass < 2; pass++) {
     const t0 = Date.now();
-    for (const body of bodies) await sink.insertBody(body, true);
+    for (const body of bodies) await sink.insertBody("ceiling", body, true);
     best = Math.max(best, n / ((Date.now() - t0) / 1000));
   }
   await client.close();

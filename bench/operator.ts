@@ -1,12 +1,14 @@
 /**
  * The operator at scale on the real apiserver: N ClickPipes (state Stopped, so no consumers
  * run) are created, then one operator process starts and reconciles them to a steady state
- * (each pipe with a Deployment at 0 replicas, ConfigMap, user Secret, and status Stopped for
- * its generation). Reports the time to steady state, the operator's RSS, the Kubernetes API
+ * (each pipe with its finalizer, a Deployment at 0 replicas, ConfigMap, and status Stopped
+ * for its generation; a pipe's user Secret is written when it first runs). Reports the time to steady state, the operator's RSS, the Kubernetes API
  * requests per pipe (the operator's own counter), the requests and ClickHouse queries it makes
  * per resync once steady, and the time to delete them all through the finalizer.
  *
- * Args: `npm run bench -- operator [N]` (default 1000). Env: BENCH_RESYNC_SECONDS (default 10).
+ * Args: `npm run bench -- operator [N]` (default 1000). Env: BENCH_RESYNC_SECONDS (default 10);
+ * BENCH_OPERATOR_MAIN: another build's `dist/src/cli/main.js`, to measure an earlier commit
+ * against the same stack (default: this checkout's build).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -79,7 +81,8 @@ async function steadyCount(client: KubeClient, ns: string): Promise<number> {
 }
 
 function startOperator(env: StackEnv, ns: string, port: number, resyncSeconds: number): ChildProcess {
-  const child = spawn(process.execPath, [join(repoRoot, "dist", "src", "cli", "main.js"), "operator"], {
+  const main = process.env.BENCH_OPERATOR_MAIN ?? join(repoRoot, "dist", "src", "cli", "main.js");
+  const child = spawn(process.execPath, [main, "operator"], {
     cwd: repoRoot,
     env: { ...process.env, KUBECONFIG: env.KUBECONFIG, CLICKPIPES_HTTP_PORT: String(port), WATCH_NAMESPACES: ns, LEASE_NAMESPACE: ns, RESYNC_SECONDS: String(resyncSeconds), LOG_LEVEL: "warn" },
     stdio: ["ignore", "ignore", "inherit"],

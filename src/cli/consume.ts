@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { httpPort, loadConsumeConfig } from "../ingest/config.js";
+import { httpPort, replicaOf, loadConsumeConfig } from "../ingest/config.js";
 import { errorMessage } from "../ingest/errors.js";
 import { runPipe } from "../ingest/runner.js";
 
@@ -10,7 +10,8 @@ export function consumeCommand(): Command {
     .action(async () => {
       let code: number;
       try {
-        code = await runPipe(loadConsumeConfig(process.env), { httpPort: httpPort(process.env) });
+        // In a cluster the operator created the tables; the pipe's user has no DDL rights.
+        code = await runPipe(loadConsumeConfig(process.env), { httpPort: httpPort(process.env), replica: replicaOf(process.env), setup: "check", exitOnCompletion: false });
       } catch (err) {
         process.stderr.write(`clickpipes consume: ${errorMessage(err)}\n`);
         code = 1;

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { httpPort, loadRunFile } from "../ingest/config.js";
+import { httpPort, replicaOf, loadRunFile } from "../ingest/config.js";
 import { errorMessage } from "../ingest/errors.js";
 import { runPipe } from "../ingest/runner.js";
 
@@ -11,7 +11,7 @@ export function runCommand(): Command {
     .action(async (opts: { file: string }) => {
       let code: number;
       try {
-        code = await runPipe(loadRunFile(opts.file), { httpPort: httpPort(process.env) });
+        code = await runPipe(loadRunFile(opts.file), { httpPort: httpPort(process.env), replica: replicaOf(process.env), setup: "create", exitOnCompletion: true });
       } catch (err) {
         process.stderr.write(`clickpipes run: ${errorMessage(err)}\n`);
         code = 1;

@@ -19,7 +19,8 @@ export type FlushReason = "rows" | "bytes" | "wait" | undefined;
 
 /** Pure decision: should this batch be inserted now, and why. */
 export function flushReason(state: BatchState, limits: BatchLimits, now: number): FlushReason {
-  if (state.recordCount === 0 || state.openedAt === undefined) return undefined;
+  // A batch holding only progress (positions without records) is opened too, and goes by the wait limit.
+  if (state.openedAt === undefined) return undefined;
   if (state.recordCount >= limits.maxRows) return "rows";
   if (state.bytes >= limits.maxBytes) return "bytes";
   if (now - state.openedAt >= limits.maxWaitMs) return "wait";

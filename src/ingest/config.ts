@@ -55,3 +55,20 @@ export function httpPort(env: NodeJS.ProcessEnv): number {
   }
   return port;
 }
+
+/**
+ * This consumer's place among its pipe's replicas, for sources that split their streams
+ * between replicas themselves (Kinesis shards): CLICKPIPES_REPLICA_INDEX (0-based) and
+ * CLICKPIPES_REPLICAS. Default: the only replica.
+ */
+export function replicaOf(env: NodeJS.ProcessEnv): { index: number; count: number } {
+  const count = Number(env.CLICKPIPES_REPLICAS ?? "1");
+  const index = Number(env.CLICKPIPES_REPLICA_INDEX ?? "0");
+  if (!Number.isInteger(count) || count < 1) {
+    throw new ConfigError(`CLICKPIPES_REPLICAS=${JSON.stringify(env.CLICKPIPES_REPLICAS)} is not a replica count: use an integer of at least 1`);
+  }
+  if (!Number.isInteger(index) || index < 0 || index >= count) {
+    throw new ConfigError(`CLICKPIPES_REPLICA_INDEX=${JSON.stringify(env.CLICKPIPES_REPLICA_INDEX)} is not a replica index: use an integer from 0 to ${count - 1}`);
+  }
+  return { index, count };
+}

@@ -9,6 +9,8 @@ export const ErrorType = {
   decode: "DECODE_ERROR",
   type: "TYPE_ERROR",
   insert: "INSERT_ERROR",
+  /** A record for a table the pipe does not write (multi-table sources). */
+  route: "ROUTE_ERROR",
   config: "CONFIG_ERROR",
   schema: "SCHEMA_MISMATCH",
   source: "SOURCE_ERROR",
@@ -61,14 +63,25 @@ export class SourceError extends IngestError {
   }
 }
 
-/** ClickHouse refused or could not be reached; `retriable` comes from the ClickHouse error code. */
+/**
+ * ClickHouse refused or could not be reached. `dataError`: ClickHouse refused the data itself
+ * (parse, type, constraint), so the batch is bisected into record errors; any other refusal
+ * (unknown table, access denied, server down) is a system error and is retried.
+ */
 export class DestinationError extends IngestError {
   readonly code: number | undefined;
+  readonly dataError: boolean;
 
-  constructor(message: string, opts: { retriable: boolean; code?: number; cause?: unknown; context?: Record<string, unknown> }) {
+  constructor(message: string, opts: { retriable: boolean; dataError?: boolean; code?: number; cause?: unknown; context?: Record<string, unknown> }) {
     super(message, { errorType: ErrorType.destination, retriable: opts.retriable, cause: opts.cause, context: opts.context });
     this.code = opts.code;
+    this.dataError = opts.dataError ?? false;
   }
+}
+
+/** True when ClickHouse refused the data of an insert (the rows), not the insert itself. */
+export function isDataError(err: unknown): boolean {
+  return err instanceof DestinationError && err.dataError;
 }
 
 /** One record that cannot become a row; it goes to the error table, never retried. */

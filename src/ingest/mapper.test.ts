@@ -9,11 +9,8 @@ function record(value: string, extra: Partial<RawRecord> = {}): RawRecord {
     value: Buffer.from(value),
     key: Buffer.from("k1"),
     timestamp: Date.UTC(2024, 4, 1, 12, 0, 0, 123),
-    headers: [
-      ["h1", "v1"],
-      ["h2", "v2"],
-    ],
-    position: { topic: "events", partition: 2, offset: "42" },
+    stream: "events/2",
+    position: "42",
     ...extra,
   };
 }
@@ -39,34 +36,22 @@ describe("mapper", () => {
     expect(mapper.map(r, decodeJsonObject(r.value))).toEqual({ v: "literal" });
   });
 
-  it("fills every Kafka virtual column", () => {
+  it("fills the source's virtual columns unless a mapping names the column", () => {
+    const virtuals = [
+      { name: "_position", value: (r: RawRecord) => r.position },
+      { name: "_stream", value: (r: RawRecord) => r.stream },
+    ];
     const mapper = compileMapper(
       [
-        { name: "_key", type: "String" },
-        { name: "_timestamp", type: "DateTime64(3)" },
-        { name: "_partition", type: "Int32" },
-        { name: "_offset", type: "Int64" },
-        { name: "_topic", type: "String" },
-        { name: "_header_keys", type: "Array(String)" },
-        { name: "_header_values", type: "Array(String)" },
-        { name: "_raw_message", type: "String" },
+        { name: "_position", type: "String" },
+        { name: "_stream", type: "String" },
       ],
-      [],
+      [{ sourceField: "s", destinationField: "_stream" }],
+      virtuals,
     );
-    const r = record('{"x":1}');
-    const row = mapper.map(r, decodeJsonObject(r.value));
-    expect(row).toMatchObject({
-      _key: "k1",
-      _partition: 2,
-      _offset: "42",
-      _topic: "events",
-      _header_keys: ["h1", "h2"],
-      _header_values: ["v1", "v2"],
-      _raw_message: '{"x":1}',
-    });
-    expect(row._timestamp).toBe("1714564800.123");
-    expect(mapper.passthrough).toBe(true);
-    expect(mapper.virtualMembers(r)).toContain('"_offset":"42"');
+    const r = record('{"s":"from-the-record"}');
+    expect(mapper.map(r, decodeJsonObject(r.value))).toEqual({ _position: "42", _stream: "from-the-record" });
+    expect(mapper.virtualMembers(r)).toBe('"_position":"42",');
   });
 
   it("names the column, the expected type and the value when a record does not fit", () => {

@@ -2,6 +2,7 @@ import { CoercionError, compileCoercer } from "../clickhouse/coerce.js";
 import { parseType } from "../clickhouse/type-parser.js";
 import type { DecodedRecord } from "./decoders/json.js";
 import { ConfigError, ErrorType, RecordError } from "./errors.js";
+import type { VirtualColumn } from "../sources/plugin.js";
 import type { RawRecord } from "./source.js";
 
 export interface ColumnSpec {
@@ -25,25 +26,13 @@ export type CoercerFactory = (type: string) => Coercer;
 /** The product's coercion: src/clickhouse's coercer for the parsed column type. */
 export const clickhouseCoercers: CoercerFactory = (type) => compileCoercer(parseType(type));
 
-export const VIRTUAL_COLUMNS = [
-  "_key",
-  "_timestamp",
-  "_partition",
-  "_offset",
-  "_topic",
-  "_header_keys",
-  "_header_values",
-  "_raw_message",
-] as const;
-type VirtualColumn = (typeof VIRTUAL_COLUMNS)[number];
-const virtualNames: ReadonlySet<string> = new Set(VIRTUAL_COLUMNS);
-
 export type MappedRow = Record<string, unknown>;
 
 interface ColumnPlan {
   readonly name: string;
   readonly type: string;
   readonly coerce: Coercer;
+  /** The source's column filled from the record itself, when the column is one and no mapping names it. */
   readonly virtual: VirtualColumn | undefined;
   /** Source path segments; the full dotted string is tried first as a literal key. */
   readonly path: readonly string[];
@@ -62,27 +51,6 @@ export interface RecordMapper {
   map(record: RawRecord, decoded: DecodedRecord): MappedRow;
   /** `"_partition":1,"_offset":"42",` — virtual columns as JSON members to splice into a passed-through object. */
   virtualMembers(record: RawRecord): string;
-}
-
-function virtualValue(column: VirtualColumn, record: RawRecord, type: string): unknown {
-  switch (column) {
-    case "_key":
-      return record.key === null ? null : record.key.toString("utf8");
-    case "_timestamp":
-      return /DateTime/.test(type) ? new Date(record.timestamp).toISOString() : record.timestamp;
-    case "_partition":
-      return record.position.partition;
-    case "_offset":
-      return record.position.offset;
-    case "_topic":
-      return record.position.topic;
-    case "_header_keys":
-      return record.headers.map(([k]) => k);
-    case "_header_values":
-      return record.headers.map(([, v]) => v);
-    case "_raw_message":
-      return record.value === null ? null : record.value.toString("utf8");
-  }
 }
 
 function readPath(decoded: DecodedRecord, field: string, path: readonly string[]): unknown {
@@ -114,11 +82,12 @@ function sourceFields(columns: readonly ColumnSpec[], mappings: readonly FieldMa
   return byColumn;
 }
 
-function planColumns(columns: readonly ColumnSpec[], mappings: readonly FieldMapping[], coercers: CoercerFactory): ColumnPlan[] {
+function planColumns(columns: readonly ColumnSpec[], mappings: readonly FieldMapping[], virtuals: readonly VirtualColumn[], coercers: CoercerFactory): ColumnPlan[] {
   const byColumn = sourceFields(columns, mappings);
+  const virtualByName = new Map(virtuals.map((v) => [v.name, v]));
   return columns.map((c) => {
     const mapped = byColumn.get(c.name);
-    const virtual = mapped === undefined && virtualNames.has(c.name) ? (c.name as VirtualColumn) : undefined;
+    const virtual = mapped === undefined ? virtualByName.get(c.name) : undefined;
     const field = mapped ?? c.name;
     return {
       name: c.name,
@@ -141,16 +110,20 @@ function coerceColumn(plan: ColumnPlan, value: unknown): unknown {
 }
 
 function virtualCoerced(plan: ColumnPlan, record: RawRecord): unknown {
-  return coerceColumn(plan, virtualValue(plan.virtual as VirtualColumn, record, plan.type));
+  return coerceColumn(plan, (plan.virtual as VirtualColumn).value(record, plan.type));
 }
 
-/** Compiles the destination columns and fieldMappings into a per-record mapper (done once per pipe). */
+/**
+ * Compiles the destination columns, fieldMappings and the source's virtual columns into a
+ * per-record mapper (done once per table).
+ */
 export function compileMapper(
   columns: readonly ColumnSpec[],
   mappings: readonly FieldMapping[],
+  virtuals: readonly VirtualColumn[] = [],
   coercers: CoercerFactory = clickhouseCoercers,
 ): RecordMapper {
-  const plans = planColumns(columns, mappings, coercers);
+  const plans = planColumns(columns, mappings, virtuals, coercers);
   const virtualPlans = plans.filter((p) => p.virtual !== undefined);
   const passthrough = plans.every(
     (p) => p.virtual !== undefined || (p.field === p.name && p.path.length === 1 && PASSTHROUGH_TYPE.test(p.type)),

@@ -10,8 +10,13 @@ export class IngestMetrics {
   readonly retries: Counter<"pipe" | "operation">;
   readonly insertSeconds: Histogram<"pipe">;
   readonly lag: Gauge<"pipe" | "topic" | "partition">;
+  readonly sourceLag: Gauge<"pipe" | "stream" | "unit">;
 
-  constructor(private readonly pipe: string) {
+  constructor(
+    private readonly pipe: string,
+    /** The source plugin's lag unit (records, bytes, ms). */
+    private readonly lagUnit = "records",
+  ) {
     const registers = [this.registry];
     this.rows = new Counter({ name: "clickpipes_rows_total", help: "Rows inserted into the destination table.", labelNames: ["pipe"], registers });
     this.bytes = new Counter({ name: "clickpipes_bytes_total", help: "Source bytes of the records consumed.", labelNames: ["pipe"], registers });
@@ -35,10 +40,17 @@ export class IngestMetrics {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
+    // Kept as it was first published (dashboards use it): the stream split at its last '/', which for Kafka is topic and partition.
     this.lag = new Gauge({
       name: "clickpipes_consumer_lag",
-      help: "Records in the source not yet consumed, per topic and partition.",
+      help: "Source backlog per stream, split as topic and partition (Kafka: records per topic partition). See clickpipes_source_lag.",
       labelNames: ["pipe", "topic", "partition"],
+      registers,
+    });
+    this.sourceLag = new Gauge({
+      name: "clickpipes_source_lag",
+      help: "Source backlog per stream (Kafka topic/partition, Kinesis shard...), in the source's unit: records, bytes or ms behind the tip.",
+      labelNames: ["pipe", "stream", "unit"],
       registers,
     });
     collectDefaultMetrics({ register: this.registry });
@@ -59,8 +71,9 @@ export class IngestMetrics {
     this.retries.inc({ pipe: this.pipe, operation });
   }
 
-  setLag(key: string, lag: number): void {
-    const slash = key.lastIndexOf("/");
-    this.lag.set({ pipe: this.pipe, topic: key.slice(0, slash), partition: key.slice(slash + 1) }, lag);
+  setLag(stream: string, lag: number): void {
+    const slash = stream.lastIndexOf("/");
+    this.lag.set({ pipe: this.pipe, topic: slash < 0 ? stream : stream.slice(0, slash), partition: slash < 0 ? "" : stream.slice(slash + 1) }, lag);
+    this.sourceLag.set({ pipe: this.pipe, stream, unit: this.lagUnit }, lag);
   }
 }

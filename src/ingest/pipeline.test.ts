@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeJsonObject } from "./decoders/json.js";
 import { DestinationError } from "./errors.js";
+import type { Routes } from "./batch.js";
 import { createLogger } from "./logger.js";
 import { compileMapper } from "./mapper.js";
 import { IngestMetrics } from "./metrics.js";
@@ -11,29 +12,38 @@ import type { Checkpoint, RawRecord, Source } from "./source.js";
 class FakeSink implements DestinationSink {
   readonly events: string[] = [];
   readonly rows: Record<string, unknown>[] = [];
+  readonly rowsByTable = new Map<string, Record<string, unknown>[]>();
   readonly errors: ErrorRow[] = [];
+  readonly errorTables: string[] = [];
   readonly state: StateRow[] = [];
+  readonly log: LogRow[] = [];
   failuresLeft = 0;
-  /** Refuse (non-retriable) any body containing this text, as ClickHouse refuses a batch with one bad row. */
+  /** The error the next `failuresLeft` inserts fail with (ClickHouse down by default). */
+  failure = new DestinationError("connect ECONNREFUSED", { retriable: true });
+  /** Refuse (a data error) any body containing this text, as ClickHouse refuses a batch with one bad row. */
   refuse: string | undefined;
 
-  insertBody(body: Buffer | readonly Buffer[], passthrough: boolean): Promise<void> {
+  insertBody(table: string, body: Buffer | readonly Buffer[], passthrough: boolean): Promise<void> {
     const text = Buffer.isBuffer(body) ? body.toString() : Buffer.concat(body).toString();
     if (this.failuresLeft > 0) {
       this.failuresLeft--;
-      return Promise.reject(new DestinationError("connect ECONNREFUSED", { retriable: true }));
+      this.events.push("refused");
+      return Promise.reject(this.failure);
     }
     if (this.refuse !== undefined && text.includes(this.refuse)) {
-      return Promise.reject(new DestinationError("Code: 27. Cannot parse input", { retriable: false, code: 27 }));
+      return Promise.reject(new DestinationError("Code: 27. Cannot parse input", { retriable: false, dataError: true, code: 27 }));
     }
     const lines = text.split("\n").filter(Boolean);
     this.events.push(`rows:${lines.length}:${passthrough ? "raw" : "mapped"}`);
-    for (const line of lines) this.rows.push(JSON.parse(line) as Record<string, unknown>);
+    const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    this.rows.push(...parsed);
+    this.rowsByTable.set(table, [...(this.rowsByTable.get(table) ?? []), ...parsed]);
     return Promise.resolve();
   }
-  insertErrors(rows: readonly ErrorRow[]): Promise<void> {
+  insertErrors(table: string, rows: readonly ErrorRow[]): Promise<void> {
     this.events.push(`errors:${rows.length}`);
     this.errors.push(...rows);
+    this.errorTables.push(table);
     return Promise.resolve();
   }
   insertState(rows: readonly StateRow[]): Promise<void> {
@@ -41,7 +51,8 @@ class FakeSink implements DestinationSink {
     this.state.push(...rows);
     return Promise.resolve();
   }
-  insertLog(_rows: readonly LogRow[]): Promise<void> {
+  insertLog(rows: readonly LogRow[]): Promise<void> {
+    this.log.push(...rows);
     return Promise.resolve();
   }
 }
@@ -50,6 +61,9 @@ class FakeSource implements Source {
   constructor(private readonly events: string[]) {}
   readonly commits: Checkpoint[][] = [];
   start(): Promise<void> {
+    return Promise.resolve();
+  }
+  stopDelivering(): Promise<void> {
     return Promise.resolve();
   }
   commit(checkpoints: readonly Checkpoint[]): Promise<void> {
@@ -65,19 +79,25 @@ class FakeSource implements Source {
   }
 }
 
-function rec(offset: number, value: string, partition = 0): RawRecord {
-  return { value: Buffer.from(value), key: null, timestamp: 0, headers: [], position: { topic: "t", partition, offset: String(offset) } };
+function rec(offset: number, value: string, partition = 0, table?: string): RawRecord {
+  return { value: Buffer.from(value), key: null, timestamp: 0, stream: `t/${partition}`, position: String(offset), ...(table === undefined ? {} : { table }) };
 }
 
-function setup(columns = [{ name: "id", type: "Int64" }, { name: "name", type: "String" }, { name: "_offset", type: "Int64" }], maxRows = 1000) {
+const offsetColumn = { name: "_offset", value: (r: RawRecord) => r.position };
+
+function routes(columns: { name: string; type: string }[], tables = ["t"]): Routes {
+  const mapper = compileMapper(columns, [], [offsetColumn]);
+  return { tables: new Map(tables.map((t) => [t, mapper])), defaultTable: tables[0] as string, decode: decodeJsonObject, passthrough: true };
+}
+
+function setup(columns = [{ name: "id", type: "Int64" }, { name: "name", type: "String" }, { name: "_offset", type: "Int64" }], maxRows = 1000, tables = ["t"]) {
   const sink = new FakeSink();
   const source = new FakeSource(sink.events);
   const fatal: unknown[] = [];
+  let completed = 0;
   const pipeline = new Pipeline({
     pipe: "ns/p",
-    mapper: compileMapper(columns, []),
-    decode: decodeJsonObject,
-    passthrough: true,
+    routes: routes(columns, tables),
     sink,
     source,
     limits: { maxRows, maxBytes: 1 << 30, maxWaitMs: 60_000 },
@@ -85,8 +105,9 @@ function setup(columns = [{ name: "id", type: "Int64" }, { name: "name", type: "
     logger: createLogger("ns/p", "silent"),
     retry: { initialMs: 1, maxMs: 2 },
     onFatal: (err) => fatal.push(err),
+    onCompleted: () => completed++,
   });
-  return { sink, source, pipeline, fatal };
+  return { sink, source, pipeline, fatal, completed: () => completed };
 }
 
 describe("pipeline", () => {
@@ -102,8 +123,8 @@ describe("pipeline", () => {
     expect(sink.errors[0]).toMatchObject({ error_type: "DECODE_ERROR", raw_message: "{not json", source_position: "t/0/1" });
     expect(source.commits[0]).toEqual(
       expect.arrayContaining([
-        { topic: "t", partition: 0, nextOffset: "2" },
-        { topic: "t", partition: 1, nextOffset: "3" },
+        { stream: "t/0", position: "1" },
+        { stream: "t/1", position: "2" },
       ]),
     );
     const p0 = sink.state.find((s) => s.source_position === "t/0");
@@ -114,7 +135,7 @@ describe("pipeline", () => {
     const { sink, pipeline } = setup(undefined, 2);
     await pipeline.onRecords([rec(0, '{"id":1}'), rec(1, '{"id":2}'), rec(2, '{"id":3}')]);
     await pipeline.flush();
-    expect(sink.events).toEqual(["rows:2:raw", "errors:0", "state", "commit", "rows:1:raw", "errors:0", "state", "commit"]);
+    expect(sink.events).toEqual(["rows:2:raw", "state", "commit", "rows:1:raw", "state", "commit"]);
   });
 
   it("routes a wrong-typed record to the error table and inserts the others", async () => {
@@ -146,5 +167,43 @@ describe("pipeline", () => {
     await pipeline.flush();
     expect(sink.rows).toHaveLength(2);
     expect(source.commits).toHaveLength(1);
+  });
+
+  it("retries a refusal that is not about the data, reports it once, and never turns the rows into error rows", async () => {
+    const { sink, source, pipeline, fatal } = setup();
+    sink.failuresLeft = 4;
+    sink.failure = new DestinationError("Code: 60. DB::Exception: Table default.t does not exist. (UNKNOWN_TABLE)", { retriable: true, code: 60 });
+    await pipeline.onRecords([rec(0, '{"id":1}'), rec(1, '{"id":2}')]);
+    await pipeline.flush();
+    expect(sink.rows).toHaveLength(2);
+    expect(sink.errors).toHaveLength(0);
+    expect(fatal).toHaveLength(0);
+    expect(source.commits).toHaveLength(1);
+    expect(sink.log.filter((l) => l.error_type === "DESTINATION_ERROR")).toHaveLength(1);
+    expect(sink.log[0]).toMatchObject({ level: "error", pipe: "ns/p" });
+    expect(sink.log[0]?.message).toContain("UNKNOWN_TABLE");
+  });
+
+  it("writes each record to the table it names, error rows to that table's error table", async () => {
+    const { sink, pipeline } = setup(undefined, 1000, ["a", "b"]);
+    await pipeline.onRecords([rec(0, '{"id":1}', 0, "a"), rec(1, '{"id":2}', 0, "b"), rec(2, "{bad", 0, "b"), rec(3, '{"id":4}', 0, "nowhere")]);
+    await pipeline.flush();
+    expect(sink.rowsByTable.get("a")?.map((r) => r.id)).toEqual([1]);
+    expect(sink.rowsByTable.get("b")?.map((r) => r.id)).toEqual([2]);
+    expect(sink.errorTables.sort()).toEqual(["a", "b"]);
+    expect(sink.errors.map((e) => e.error_type).sort()).toEqual(["DECODE_ERROR", "ROUTE_ERROR"]);
+    expect(sink.state).toEqual([expect.objectContaining({ source_position: "t/0", rows: 2, record_errors: 2, position: "3" })]);
+  });
+
+  it("commits positions reached without records, and completes after everything is committed", async () => {
+    const { sink, source, pipeline, completed } = setup();
+    await pipeline.onRecords([rec(0, '{"id":1}')]);
+    await pipeline.onProgress([{ stream: "file-b", position: "done" }]);
+    await pipeline.onEnd();
+    expect(source.commits[0]).toEqual(expect.arrayContaining([{ stream: "t/0", position: "0" }, { stream: "file-b", position: "done" }]));
+    expect(sink.state.find((s) => s.source_position === "file-b")).toMatchObject({ rows: 0, position: "done" });
+    expect(sink.log.at(-1)).toMatchObject({ level: "info", error_type: "PHASE", message: "Completed" });
+    expect(pipeline.completed).toBe(true);
+    expect(completed()).toBe(1);
   });
 });

@@ -1,22 +1,21 @@
 import { type BatchLimits, flushReason, msUntilDue } from "./batcher.js";
-import { Batch, type Decoder } from "./batch.js";
+import { Batch, type Routes } from "./batch.js";
 import { looksLikeJsonObject } from "./decoders/json.js";
-import { ErrorType, errorMessage, isRetriable } from "./errors.js";
+import { errorMessage } from "./errors.js";
 import type { Logger } from "./logger.js";
-import type { RecordMapper } from "./mapper.js";
 import type { IngestMetrics } from "./metrics.js";
 import { type RetryOptions, retry } from "./retry.js";
-import { type DestinationSink, type LogRow, chTime } from "./sink.js";
-import type { RawRecord, RecordSink, Source } from "./source.js";
+import { type DestinationSink, chTime } from "./sink.js";
+import type { Checkpoint, RawRecord, RecordSink, Source, SourcePhase } from "./source.js";
+import { LogType, SystemLog } from "./system-log.js";
+import { insertTableBatch } from "./table-insert.js";
 
 export interface PipelineOptions {
   readonly pipe: string;
-  readonly mapper: RecordMapper;
-  readonly decode: Decoder;
+  /** Destination tables, their mappers, the decoder. */
+  readonly routes: Routes;
   /** Runs before records are decoded, e.g. to fetch the Avro schemas they name. */
   readonly prepare?: (records: readonly RawRecord[]) => Promise<void>;
-  /** Whether records may go to ClickHouse as their own JSON bytes (JSONEachRow only). */
-  readonly passthrough: boolean;
   readonly sink: DestinationSink;
   readonly source: Source;
   readonly limits: BatchLimits;
@@ -26,34 +25,41 @@ export interface PipelineOptions {
   readonly retry: RetryOptions;
   /** A batch could not be inserted or committed for good: the consumer must stop (uncommitted records come again). */
   readonly onFatal: (err: unknown) => void;
+  /** A one-shot source's records are all in and committed, and Completed is recorded. */
+  readonly onCompleted?: () => void;
 }
 
-/** Pending system log rows kept while ClickHouse is unreachable, at most this many. */
-const MAX_PENDING_LOG_ROWS = 100;
-
 /**
- * Decode → map → batch → insert → commit. Records arrive from the source; a batch is
- * inserted when full or old enough, then its error rows and state rows, and only then
- * are its positions committed. Flushes run one at a time in order, so a commit never
- * covers a batch that is not in ClickHouse. At most one batch fills while one is inserted.
+ * Decode → route → map → batch → insert → commit. Records arrive from the source; a batch
+ * is inserted when full or old enough (every table's rows, then their error rows, then the
+ * state rows that are also the checkpoint store), and only then are its positions
+ * committed. Flushes run one at a time in order, so a commit never covers a batch that is
+ * not in ClickHouse. At most one batch fills while one is inserted.
  */
 export class Pipeline implements RecordSink {
   private batch: Batch;
   private chain: Promise<void> = Promise.resolve();
   private failure: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private readonly pendingLog: LogRow[] = [];
+  readonly log: SystemLog;
   private lag: ReadonlyMap<string, number> = new Map();
   /** The full batch being inserted while the next one fills; at most one, so memory stays bounded. */
   private inserting: Promise<void> | undefined;
+  private ended = false;
 
   constructor(private readonly opts: PipelineOptions) {
     this.batch = this.newBatch();
+    this.log = new SystemLog(opts.pipe, opts.sink, opts.logger);
   }
 
   /** The fatal error that stopped the pipeline, if any. */
   get failed(): Error | undefined {
     return this.failure;
+  }
+
+  /** True once a one-shot source delivered everything and it is committed. */
+  get completed(): boolean {
+    return this.ended;
   }
 
   async onRecords(records: readonly RawRecord[]): Promise<void> {
@@ -64,6 +70,31 @@ export class Pipeline implements RecordSink {
       if (flushReason(this.batch, this.opts.limits, Date.now()) !== undefined) await this.startFlush();
     }
     this.arm();
+  }
+
+  onProgress(checkpoints: readonly Checkpoint[]): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    for (const c of checkpoints) this.batch.progress(c, Date.now());
+    this.arm();
+    return Promise.resolve();
+  }
+
+  onReset(): void {
+    if (this.batch.recordCount > 0) this.opts.logger.info({ records: this.batch.recordCount }, "streams reassigned: dropping the uncommitted batch, it will be consumed again");
+    this.batch = this.newBatch();
+  }
+
+  onPhase(phase: SourcePhase): void {
+    this.log.info(LogType.phase, phase);
+  }
+
+  /** Everything delivered: insert and commit what is held, then record Completed (retried until ClickHouse takes it). */
+  async onEnd(): Promise<void> {
+    await this.flush();
+    await this.retrying("insert_log", () => this.opts.sink.insertLog([{ time: chTime(Date.now()), pipe: this.opts.pipe, level: "info", error_type: LogType.phase, message: "Completed" }]));
+    this.ended = true;
+    this.opts.logger.info("the source delivered everything and it is committed: the pipe is Completed");
+    this.opts.onCompleted?.();
   }
 
   /**
@@ -86,11 +117,6 @@ export class Pipeline implements RecordSink {
     });
   }
 
-  onReset(): void {
-    if (this.batch.recordCount > 0) this.opts.logger.info({ records: this.batch.recordCount }, "partitions reassigned: dropping the uncommitted batch, it will be consumed again");
-    this.batch = this.newBatch();
-  }
-
   /** Insert and commit what is buffered now; resolves when that batch (and every earlier one) is committed. */
   flush(): Promise<void> {
     const batch = this.batch;
@@ -110,24 +136,12 @@ export class Pipeline implements RecordSink {
     return run;
   }
 
-  /** Log a system error: to the logs now, to clickpipes_log with the next batch (ClickHouse may be the thing that is down). */
-  systemError(errorType: string, message: string, level: "warn" | "error" = "error"): void {
-    this.opts.logger[level]({ error_type: errorType }, message);
-    if (this.pendingLog.length >= MAX_PENDING_LOG_ROWS) this.pendingLog.shift();
-    this.pendingLog.push({ time: chTime(Date.now()), pipe: this.opts.pipe, level, error_type: errorType, message });
-  }
-
-  private setLag(lag: ReadonlyMap<string, number>): void {
-    this.lag = lag;
-    for (const [key, value] of lag) this.opts.metrics.setLag(key, value);
-  }
-
   stop(): void {
     this.disarm();
   }
 
   private newBatch(): Batch {
-    return new Batch(this.opts.pipe, this.opts.mapper, this.opts.decode, this.opts.passthrough && this.opts.mapper.passthrough);
+    return new Batch(this.opts.pipe, this.opts.routes);
   }
 
   private arm(): void {
@@ -145,10 +159,11 @@ export class Pipeline implements RecordSink {
     this.timer = undefined;
   }
 
-  private retrying<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  private retrying<T>(operation: string, fn: () => Promise<T>, onFailure?: (err: unknown) => void): Promise<T> {
     return retry(fn, {
       ...this.opts.retry,
       onRetry: (err, attempt, delayMs) => {
+        onFailure?.(err);
         this.opts.metrics.retried(operation);
         this.opts.logger.warn({ err: errorMessage(err), attempt, delayMs, operation }, "retriable failure, retrying");
       },
@@ -156,71 +171,59 @@ export class Pipeline implements RecordSink {
   }
 
   private async write(batch: Batch): Promise<void> {
-    if (batch.recordCount === 0) return;
+    if (batch.empty) return;
     const started = Date.now();
-    let failures = 0;
-    const count = (err: unknown): void => {
-      failures++;
-      if (failures === 1) this.systemError(ErrorType.destination, `ClickHouse insert failing, retrying: ${errorMessage(err)}`, "warn");
+    // One clickpipes_log row per failing batch: the operator sees the destination failing while it lasts.
+    let reported = false;
+    const onSystemFailure = (err: unknown): void => {
+      if (reported) return;
+      reported = true;
+      this.log.error(LogType.destination, `ClickHouse refused or did not answer the insert, retrying (nothing is committed until it succeeds): ${errorMessage(err)}`);
     };
-    await this.insertRecords(batch, count);
+    const deps = { sink: this.opts.sink, retry: this.opts.retry, metrics: this.opts.metrics, logger: this.opts.logger, onSystemFailure };
+    for (const lane of batch.tableBatches()) await insertTableBatch(lane, deps);
     const inserted = Date.now();
-    const errors = batch.errorRows();
-    await this.retrying("insert_errors", () => this.opts.sink.insertErrors(errors));
+    for (const lane of batch.tableBatches()) {
+      const rows = lane.errorRows();
+      if (rows.length > 0) await this.retrying("insert_errors", () => this.opts.sink.insertErrors(lane.table, rows), onSystemFailure);
+    }
     this.setLag(await this.opts.source.lag());
-    const log = this.pendingLog.splice(0);
-    await this.retrying("insert_state", async () => {
-      await this.opts.sink.insertState(batch.stateRows(this.lag, Date.now()));
-      await this.opts.sink.insertLog(log);
-    });
+    await this.writeState(batch, onSystemFailure);
     const stated = Date.now();
     await this.retrying("commit", () => this.opts.source.commit(batch.checkpoints()));
-    for (const e of errors) this.opts.metrics.recordError(e.error_type);
-    const rows = batch.recordCount - errors.length;
-    this.opts.metrics.batchDone(rows, batch.bytes, (Date.now() - started) / 1000);
-    this.opts.logger.debug({ rows, errors: errors.length, bytes: batch.bytes, ms: Date.now() - started, rowsMs: inserted - started, stateMs: stated - inserted, mem: process.memoryUsage() }, "batch committed");
+    this.count(batch, started, { rowsMs: inserted - started, stateMs: stated - inserted });
   }
 
-  private async insertRecords(batch: Batch, onFailure: (err: unknown) => void): Promise<void> {
-    if (batch.records.length === 0) return;
-    if (batch.passthrough) {
-      try {
-        await this.insertBody(batch.insertBody(), true, onFailure);
-        return;
-      } catch (err) {
-        if (isRetriable(err)) throw err;
-        this.opts.logger.debug({ err: errorMessage(err) }, "ClickHouse refused the passed-through batch; checking record by record");
-        batch.switchToMapped();
-      }
-    }
-    await this.insertBisecting(batch, 0, batch.records.length, onFailure);
-  }
-
-  /** Insert rows [from, to); on a refusal split in halves until the refused rows are found, each becomes an error row. */
-  private async insertBisecting(batch: Batch, from: number, to: number, onFailure: (err: unknown) => void): Promise<void> {
-    if (from >= to) return;
+  /**
+   * State rows (the checkpoint store), then the log rows that waited for ClickHouse. Separate
+   * inserts, so a failed log write never repeats the state rows (they are counters).
+   */
+  private async writeState(batch: Batch, onFailure: (err: unknown) => void): Promise<void> {
+    const rows = batch.stateRows(this.lag, Date.now());
+    await this.retrying("insert_state", () => this.opts.sink.insertState(rows), onFailure);
+    const log = this.log.take();
+    if (log.length === 0) return;
     try {
-      await this.insertBody(batch.rowsBody(from, to), false, onFailure);
+      await this.opts.sink.insertLog(log);
     } catch (err) {
-      if (isRetriable(err)) throw err;
-      if (to - from === 1) {
-        batch.addError(batch.records[from] as RawRecord, ErrorType.insert, `ClickHouse refused the row: ${errorMessage(err)}`, Date.now());
-        return;
-      }
-      const mid = from + Math.floor((to - from) / 2);
-      await this.insertBisecting(batch, from, mid, onFailure);
-      await this.insertBisecting(batch, mid, to, onFailure);
+      this.opts.logger.warn({ err: errorMessage(err), rows: log.length }, "clickpipes_log rows kept for the next batch");
+      this.log.putBack(log);
     }
   }
 
-  private insertBody(body: Buffer | readonly Buffer[], passthrough: boolean, onFailure: (err: unknown) => void): Promise<void> {
-    return retry(() => this.opts.sink.insertBody(body, passthrough), {
-      ...this.opts.retry,
-      onRetry: (err, attempt, delayMs) => {
-        onFailure(err);
-        this.opts.metrics.retried("insert_rows");
-        this.opts.logger.warn({ err: errorMessage(err), attempt, delayMs }, "ClickHouse insert failed (retriable), retrying");
-      },
-    });
+  private count(batch: Batch, started: number, timings: { rowsMs: number; stateMs: number }): void {
+    let errors = 0;
+    for (const lane of batch.tableBatches()) {
+      for (const e of lane.errors) this.opts.metrics.recordError(e.row.error_type);
+      errors += lane.errors.length;
+    }
+    const rows = batch.recordCount - errors;
+    this.opts.metrics.batchDone(rows, batch.bytes, (Date.now() - started) / 1000);
+    this.opts.logger.debug({ rows, errors, bytes: batch.bytes, ms: Date.now() - started, ...timings }, "batch committed");
+  }
+
+  private setLag(lag: ReadonlyMap<string, number>): void {
+    this.lag = lag;
+    for (const [key, value] of lag) this.opts.metrics.setLag(key, value);
   }
 }

@@ -1,29 +1,39 @@
 import type { Server } from "node:http";
 import type { ClickHouseClient } from "@clickhouse/client";
-import { type ClickPipe, type KafkaSource, SecretKeys, parseByteSize, parseDuration, pipeId } from "../api/index.js";
-import { defaultConsumerGroup, kafkaClientConfig } from "../sources/kafka/config.js";
-import { KafkaRecordSource } from "../sources/kafka/source.js";
+import { CONSUMER_CLIENT_OPTIONS, createClickHouseClient } from "../clickhouse/client.js";
+import { type ClickPipe, SecretKeys, parseByteSize, parseDuration, pipeId, sourceKind } from "../api/index.js";
+import type { SourcePlugin } from "../sources/plugin.js";
+import { ingestedKinds, sourcePlugin } from "../sources/registry.js";
 import type { BatchLimits } from "./batcher.js";
-import { ingestClickHouseClient } from "./clickhouse-client.js";
+import type { Routes } from "./batch.js";
+import { ClickHouseCheckpointStore } from "./checkpoint-store.js";
 import type { LoadedPipe } from "./config.js";
 import { AvroConfluentDecoder } from "./decoders/avro-confluent.js";
 import { decodeJsonObject } from "./decoders/json.js";
 import { destinationError } from "./destination-errors.js";
-import { ConfigError, ErrorType, IngestError, errorMessage } from "./errors.js";
+import { ConfigError, ErrorType, IngestError, errorMessage, isRetriable } from "./errors.js";
 import { startHttpServer } from "./http.js";
 import { type Logger, createLogger } from "./logger.js";
-import { compileMapper } from "./mapper.js";
+import { type ColumnSpec, compileMapper } from "./mapper.js";
 import { IngestMetrics } from "./metrics.js";
 import { Pipeline, type PipelineOptions } from "./pipeline.js";
 import { retry } from "./retry.js";
-import { setUpDestination } from "./setup.js";
+import { type SetupMode, setUpDestination } from "./setup.js";
 import { ClickHouseSink, chTime } from "./sink.js";
+import type { Source } from "./source.js";
+import { LogType } from "./system-log.js";
 
 export interface RunOptions {
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
   readonly httpPort: number;
   /** SIGTERM to exit; the contract is 15 s, so in-flight work gets a little less. */
   readonly shutdownMs?: number;
+  /** `run` creates its tables (admin credentials); `consume` only checks them (the operator created them). */
+  readonly setup: SetupMode;
+  /** `consume` stays up after a one-shot pipe completed (the operator scales it to 0); `run` exits 0. */
+  readonly exitOnCompletion: boolean;
+  /** This consumer's place among the pipe's replicas. Default: the only one. */
+  readonly replica?: { readonly index: number; readonly count: number };
 }
 
 function batchLimits(pipe: ClickPipe): BatchLimits {
@@ -35,27 +45,59 @@ function batchLimits(pipe: ClickPipe): BatchLimits {
   };
 }
 
-function kafkaSpec(pipe: ClickPipe): KafkaSource {
-  const kafka = pipe.spec.source.kafka;
-  if (kafka === undefined) throw new ConfigError("this consumer runs Kafka sources only: spec.source.kafka is not set");
-
-  return kafka;
+/** The plugin of the pipe's source, or a ConfigError naming what this build ingests. */
+export function pluginOf(pipe: ClickPipe): SourcePlugin {
+  const plugin = sourcePlugin(pipe.spec);
+  if (plugin === undefined) {
+    throw new ConfigError(`spec.source.${sourceKind(pipe.spec)}: this release ingests ${ingestedKinds().join(", ")} sources only`);
+  }
+  return plugin;
 }
 
 function clickhouseClient(loaded: LoadedPipe): ClickHouseClient {
   const dest = loaded.pipe.spec.destination;
   const ref = dest.clickhouse.credentialsSecretRef;
-  return ingestClickHouseClient({
-    url: dest.clickhouse.url,
-    username: loaded.secrets.get(ref.name, SecretKeys.username),
-    password: loaded.secrets.get(ref.name, SecretKeys.password),
-    database: dest.database,
-  });
+  return createClickHouseClient(
+    {
+      url: dest.clickhouse.url,
+      username: loaded.secrets.get(ref.name, SecretKeys.username),
+      password: loaded.secrets.get(ref.name, SecretKeys.password),
+      database: dest.database,
+    },
+    CONSUMER_CLIENT_OPTIONS,
+  );
 }
 
 interface Running {
   readonly pipeline: Pipeline;
-  readonly source: KafkaRecordSource;
+  readonly source: Source;
+}
+
+type StopReason = "fatal" | "completed";
+
+/** A fatal failure or the source's completion, told to whoever waits (the runner, between start and shutdown). */
+class StopSignals {
+  fatal: unknown;
+  private readonly seen: StopReason[] = [];
+  private listener: ((why: StopReason) => void) | undefined;
+
+  readonly onFatal = (err: unknown): void => {
+    this.fatal ??= err;
+    this.emit("fatal");
+  };
+
+  readonly onCompleted = (): void => this.emit("completed");
+
+  /** Calls `fn` for each reason, those already seen first. */
+  listen(fn: ((why: StopReason) => void) | undefined): void {
+    this.listener = fn;
+    for (const why of this.seen) fn?.(why);
+  }
+
+  private emit(why: StopReason): void {
+    this.seen.push(why);
+    this.listener?.(why);
+  }
 }
 
 /** The ingest core for one pipe, from a loaded config to exit code: used by `run` and `consume`. */
@@ -66,28 +108,22 @@ export async function runPipe(loaded: LoadedPipe, opts: RunOptions): Promise<num
   let server: Server | undefined;
   const stopping = new AbortController();
   let ready = false;
-  let fatal: unknown;
-  const fatalSignal = new AbortController();
-  const onFatal = (err: unknown): void => {
-    fatal ??= err;
-    fatalSignal.abort();
-  };
+  const signals = new StopSignals();
   try {
-    const metrics = new IngestMetrics(pipe);
-    server = await startHttpServer(opts.httpPort, { healthy: () => fatal === undefined, ready: () => ready }, metrics.registry, logger);
+    const plugin = pluginOf(loaded.pipe);
+    const metrics = new IngestMetrics(pipe, plugin.capabilities(loaded.pipe.spec).lagUnit);
+    server = await startHttpServer(opts.httpPort, { healthy: () => signals.fatal === undefined, ready: () => ready }, metrics.registry, logger);
     const address = server.address();
     logger.info({ port: typeof address === "object" && address !== null ? address.port : opts.httpPort }, "serving /healthz, /readyz and /metrics");
-    const spec = kafkaSpec(loaded.pipe);
-    const limits = batchLimits(loaded.pipe);
     client = clickhouseClient(loaded);
-    const sink = new ClickHouseSink(client, { database: loaded.pipe.spec.destination.database, table: loaded.pipe.spec.destination.table ?? loaded.pipe.metadata.name }, destinationError);
-    const columns = await setUpDestination(client, loaded.pipe, logger, stopping.signal);
-    const running = start(loaded, { spec, limits, sink, metrics, logger, onFatal, signal: stopping.signal, columns });
+    const sink = new ClickHouseSink(client, loaded.pipe.spec.destination.database, destinationError);
+    const columns = await setUpDestination(client, loaded.pipe, { mode: opts.setup, tables: plugin.tables(loaded.pipe.spec), logger, signal: stopping.signal });
+    const running = start(loaded, { plugin, client, sink, metrics, logger, signals, signal: stopping.signal, columns, replica: opts.replica ?? { index: 0, count: 1 } });
     await startSource(running, logger, stopping.signal);
     ready = true;
-    logger.info({ limits }, "consuming");
-    const signal = await waitForStop(fatalSignal.signal);
-    return await shutdown(running, { logger, signal, fatal, stopping, shutdownMs: opts.shutdownMs ?? 13_000 });
+    logger.info({ limits: batchLimits(loaded.pipe) }, "consuming");
+    const signal = await waitForStop(signals, opts.exitOnCompletion);
+    return await shutdown(running, { logger, signal, fatal: signals.fatal, stopping, shutdownMs: opts.shutdownMs ?? 13_000 });
   } catch (err) {
     await reportStartupFailure(err, logger, client, pipe);
     return 1;
@@ -98,83 +134,94 @@ export async function runPipe(loaded: LoadedPipe, opts: RunOptions): Promise<num
 }
 
 interface StartDeps {
-  readonly spec: KafkaSource;
-  readonly limits: BatchLimits;
+  readonly plugin: SourcePlugin;
+  readonly client: ClickHouseClient;
   readonly sink: ClickHouseSink;
   readonly metrics: IngestMetrics;
   readonly logger: Logger;
-  readonly onFatal: (err: unknown) => void;
+  readonly signals: StopSignals;
   readonly signal: AbortSignal;
-  readonly columns: readonly { name: string; type: string }[];
+  readonly columns: ReadonlyMap<string, readonly ColumnSpec[]>;
+  readonly replica: { readonly index: number; readonly count: number };
 }
 
 function start(loaded: LoadedPipe, deps: StartDeps): Running {
-  const { metadata, spec } = loaded.pipe;
-  const namespace = metadata.namespace ?? "default";
-  const source = new KafkaRecordSource({
-    spec: deps.spec,
-    client: kafkaClientConfig(deps.spec, loaded.secrets, `clickpipes-${namespace}-${metadata.name}`),
-    groupId: deps.spec.consumerGroup ?? defaultConsumerGroup(namespace, metadata.name),
+  const { spec } = loaded.pipe;
+  const pipe = pipeId(loaded.pipe);
+  const source = deps.plugin.open({
+    pipe: loaded.pipe,
+    secrets: loaded.secrets,
     logger: deps.logger,
-    onFatal: deps.onFatal,
+    checkpoints: new ClickHouseCheckpointStore(deps.client, spec.destination.database, pipe),
+    replica: deps.replica,
+    onFatal: deps.signals.onFatal,
+    signal: deps.signal,
   });
+  const decoding = decoders(deps.plugin, loaded, deps.signal);
+  const tables = new Map([...deps.columns].map(([table, columns]) => [table, compileMapper(columns, spec.fieldMappings ?? [], deps.plugin.virtualColumns)]));
+  const routes: Routes = { tables, defaultTable: deps.plugin.tables(spec)[0] ?? "", decode: decoding.decode, passthrough: decoding.passthrough };
   const pipeline = new Pipeline({
-    pipe: pipeId(loaded.pipe),
-    mapper: compileMapper(deps.columns, spec.fieldMappings ?? []),
-    ...decoding(deps.spec, loaded, deps.signal),
+    pipe,
+    routes,
+    ...(decoding.prepare === undefined ? {} : { prepare: decoding.prepare }),
     sink: deps.sink,
     source,
-    limits: deps.limits,
+    limits: batchLimits(loaded.pipe),
     metrics: deps.metrics,
     logger: deps.logger,
-    retry: { initialMs: 250, maxMs: 5_000, signal: deps.signal },
-    onFatal: deps.onFatal,
+    retry: { initialMs: 250, maxMs: 10_000, signal: deps.signal },
+    onFatal: deps.signals.onFatal,
+    onCompleted: deps.signals.onCompleted,
   });
   if (spec.settings.exactlyOnce) {
     // Documented as not implemented in this release: run, but say so where users look.
-    pipeline.systemError(ErrorType.config, "spec.settings.exactlyOnce is not implemented yet: this pipe delivers at-least-once", "warn");
+    pipeline.log.error(ErrorType.config, "spec.settings.exactlyOnce is not implemented yet: this pipe delivers at-least-once", "warn");
   }
   return { pipeline, source };
 }
 
+type Decoding = Pick<PipelineOptions, "prepare"> & Pick<Routes, "decode" | "passthrough">;
+
 /** JSONEachRow decodes in place and may pass records through; AvroConfluent fetches schemas first. */
-function decoding(spec: KafkaSource, loaded: LoadedPipe, signal: AbortSignal): Pick<PipelineOptions, "decode" | "prepare" | "passthrough"> {
-  const registry = spec.schemaRegistry;
-  if (spec.format === "JSONEachRow" || registry === undefined) return { decode: decodeJsonObject, passthrough: true };
-  const creds = registry.credentialsSecretRef;
-  const avro = new AvroConfluentDecoder({
-    url: registry.url,
-    ...(creds === undefined ? {} : { username: loaded.secrets.get(creds.name, SecretKeys.username), password: loaded.secrets.get(creds.name, SecretKeys.password) }),
-    retry: { initialMs: 500, maxMs: 10_000, signal },
-  });
+function decoders(plugin: SourcePlugin, loaded: LoadedPipe, signal: AbortSignal): Decoding {
+  const format = plugin.format(loaded.pipe.spec, loaded.secrets);
+  const registry = format.schemaRegistry;
+  if (format.format === "JSONEachRow" || registry === undefined) return { decode: decodeJsonObject, passthrough: true };
+  const avro = new AvroConfluentDecoder({ ...registry, retry: { initialMs: 500, maxMs: 10_000, signal } });
   return { decode: (bytes) => avro.decode(bytes), prepare: (records) => avro.prepare(records), passthrough: false };
 }
 
+/** Connects the source, retrying what the source says is retriable; the first failure is a SOURCE_ERROR row for the operator. */
 async function startSource(running: Running, logger: Logger, signal: AbortSignal): Promise<void> {
   await retry(() => running.source.start(running.pipeline), {
     initialMs: 1_000,
     maxMs: 15_000,
     signal,
-    retriable: (err) => !(err instanceof ConfigError),
-    onRetry: (err, attempt) => logger.warn({ err: errorMessage(err), attempt }, "Kafka not reachable yet, retrying"),
+    retriable: isRetriable,
+    onRetry: (err, attempt) => {
+      if (attempt === 0) running.pipeline.log.error(LogType.source, `cannot reach the source, retrying: ${errorMessage(err)}`);
+      else logger.warn({ err: errorMessage(err), attempt }, "source not reachable yet, retrying");
+    },
   });
 }
 
-function waitForStop(fatal: AbortSignal): Promise<string> {
+/** Resolves with why the consumer stops: a signal, a fatal failure, or (for `run`) completion. */
+function waitForStop(signals: StopSignals, exitOnCompletion: boolean): Promise<string> {
   return new Promise((resolve) => {
     const done = (why: string): void => {
       process.off("SIGTERM", onTerm);
       process.off("SIGINT", onInt);
-      fatal.removeEventListener("abort", onFatal);
+      signals.listen(undefined);
       resolve(why);
     };
     const onTerm = (): void => done("SIGTERM");
     const onInt = (): void => done("SIGINT");
-    const onFatal = (): void => done("fatal");
     process.once("SIGTERM", onTerm);
     process.once("SIGINT", onInt);
-    if (fatal.aborted) done("fatal");
-    else fatal.addEventListener("abort", onFatal, { once: true });
+    // A completed consumer in a pod stays up (ready, idle) until the operator scales it to 0: exiting would restart it.
+    signals.listen((why) => {
+      if (why === "fatal" || exitOnCompletion) done(why);
+    });
   });
 }
 
@@ -195,7 +242,7 @@ async function shutdown(running: Running, deps: ShutdownDeps): Promise<number> {
   try {
     await running.source.stopDelivering();
     running.pipeline.stop();
-    if (running.pipeline.failed === undefined) await running.pipeline.flush();
+    if (running.pipeline.failed === undefined && !running.pipeline.completed) await running.pipeline.flush();
   } catch (err) {
     logger.error({ err: errorMessage(err) }, "the last batch was not committed; it will be consumed again");
     code = 1;
@@ -203,7 +250,7 @@ async function shutdown(running: Running, deps: ShutdownDeps): Promise<number> {
     clearTimeout(deadline);
   }
   if (deps.fatal !== undefined) logger.error({ err: errorMessage(deps.fatal) }, "consumer stopped by a non-retriable failure");
-  await running.source.close().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, "leaving the consumer group failed"));
+  await running.source.close().catch((err: unknown) => logger.warn({ err: errorMessage(err) }, "closing the source failed"));
   logger.info({ code }, "stopped");
   return code;
 }

@@ -1,57 +1,58 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { ClickPipe } from "../api/index.js";
-import { checkExistingTable, createTableSql, errorTableSql, logTableSql, readTableColumns, stateTableSql } from "../clickhouse/ddl.js";
+import { checkPipeTables, createPipeTables, pipeTableSpecs, type TableOutcome } from "../clickhouse/pipe-tables.js";
 import { destinationError } from "./destination-errors.js";
 import { ConfigError, SchemaMismatchError, errorMessage } from "./errors.js";
 import type { Logger } from "./logger.js";
 import type { ColumnSpec } from "./mapper.js";
 import { retry } from "./retry.js";
 
-async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * `create`: standalone `clickpipes run` with admin credentials creates what the pipe needs.
+ * `check`: a consumer in a cluster runs no DDL (the operator did it, as admin); it reads its
+ * tables' columns and checks them, with only the grants its pipe user has.
+ */
+export type SetupMode = "create" | "check";
+
+/** A table that cannot be used as the spec stands: not retried, the consumer exits naming it. */
+function specProblem(outcome: Extract<TableOutcome, { ok: false }>): Error {
+  if (outcome.problem === "SchemaMismatch") return new SchemaMismatchError(`${outcome.database}.${outcome.table}`, [outcome.message]);
+  return new ConfigError(outcome.message, { table: `${outcome.database}.${outcome.table}`, problem: outcome.problem });
+}
+
+async function setUpOnce(client: ClickHouseClient, pipe: ClickPipe, mode: SetupMode, tables: readonly string[]): Promise<Map<string, ColumnSpec[]>> {
+  const specs = pipeTableSpecs(pipe.spec, tables);
+  let outcomes: TableOutcome[];
   try {
-    return await fn();
+    outcomes = mode === "create" ? await createPipeTables(client, specs) : await checkPipeTables(client, specs);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof SchemaMismatchError) throw err;
-    throw destinationError(err, { setup: what });
+    throw destinationError(err, { setup: mode });
   }
-}
-
-async function command(client: ClickHouseClient, query: string): Promise<void> {
-  await call(query.slice(0, 80), () => client.command({ query }));
-}
-
-/** The table's columns checked against the pipe's (the spec's columns, else the mapped ones by name). */
-async function checkedColumns(client: ClickHouseClient, pipe: ClickPipe, table: string): Promise<ColumnSpec[]> {
-  const dest = pipe.spec.destination;
-  const actual = await call("read columns", () => readTableColumns(client, dest.database, table));
-  if (actual === undefined) {
-    throw new ConfigError(`destination table ${dest.database}.${table} does not exist; create it or set managedTable: true`);
+  const columns = new Map<string, ColumnSpec[]>();
+  for (const outcome of outcomes) {
+    if (!outcome.ok) throw specProblem(outcome);
+    columns.set(outcome.table, outcome.columns);
   }
-  const expected = dest.columns ?? (pipe.spec.fieldMappings ?? []).map((m) => ({ name: m.destinationField }));
-  const mismatches = checkExistingTable(expected, actual);
-  if (mismatches.length > 0) throw new SchemaMismatchError(`${dest.database}.${table}`, mismatches.map((m) => m.message));
-  return dest.columns !== undefined ? [...dest.columns] : actual.filter((c) => c.defaultKind !== "MATERIALIZED" && c.defaultKind !== "ALIAS").map((c) => ({ name: c.name, type: c.type }));
+  return columns;
 }
 
 /**
- * Create the error, log and state tables; create the managed table or check the existing
- * one. Returns the columns the mapper fills. Retries while ClickHouse is unreachable.
+ * Sets up the destination for `tables` and returns the columns the mapper fills, per table.
+ * Retries while ClickHouse is unreachable or refuses (a system error; `onFailure` hears each
+ * failure); a spec that cannot work (missing table, mismatched columns) is not retried.
  */
-export async function setUpDestination(client: ClickHouseClient, pipe: ClickPipe, logger: Logger, signal: AbortSignal): Promise<ColumnSpec[]> {
-  const dest = pipe.spec.destination;
-  const table = dest.table ?? pipe.metadata.name;
-  return retry(
-    async () => {
-      for (const sql of [errorTableSql(dest.database, table), logTableSql(dest.database), stateTableSql(dest.database)]) await command(client, sql);
-      if (!dest.managedTable) return checkedColumns(client, pipe, table);
-      await command(client, createTableSql({ ...dest, table }));
-      return [...(dest.columns ?? [])];
+export async function setUpDestination(
+  client: ClickHouseClient,
+  pipe: ClickPipe,
+  opts: { mode: SetupMode; tables: readonly string[]; logger: Logger; signal: AbortSignal; onFailure?: (err: unknown) => void },
+): Promise<Map<string, ColumnSpec[]>> {
+  return retry(() => setUpOnce(client, pipe, opts.mode, opts.tables), {
+    initialMs: 1_000,
+    maxMs: 15_000,
+    signal: opts.signal,
+    onRetry: (err, attempt) => {
+      opts.onFailure?.(err);
+      opts.logger.warn({ err: errorMessage(err), attempt }, "ClickHouse not ready for setup yet, retrying");
     },
-    {
-      initialMs: 1_000,
-      maxMs: 15_000,
-      signal,
-      onRetry: (err, attempt) => logger.warn({ err: errorMessage(err), attempt }, "ClickHouse not reachable for setup yet, retrying"),
-    },
-  );
+  });
 }

@@ -34,11 +34,6 @@ export interface LogRow {
   readonly message: string;
 }
 
-export interface SinkTables {
-  readonly database: string;
-  readonly table: string;
-}
-
 /** DateTime64(3) text in the `basic` input format a ClickHouse server accepts by default. */
 export function chTime(ms: number): string {
   return new Date(ms).toISOString().replace("T", " ").replace("Z", "");
@@ -61,39 +56,35 @@ const PASSTHROUGH_SETTINGS = {
 
 /** Where batches go; the pipeline depends on this shape only. */
 export interface DestinationSink {
-  /** A JSONEachRow body (one buffer or chunks in order) for the destination table; `passthrough` when it holds records' own JSON. */
-  insertBody(body: Buffer | readonly Buffer[], passthrough: boolean): Promise<void>;
-  insertErrors(rows: readonly ErrorRow[]): Promise<void>;
+  /** A JSONEachRow body (one buffer or chunks in order) for a destination table; `passthrough` when it holds records' own JSON. */
+  insertBody(table: string, body: Buffer | readonly Buffer[], passthrough: boolean): Promise<void>;
+  /** Rows for the error table beside `table`. */
+  insertErrors(table: string, rows: readonly ErrorRow[]): Promise<void>;
   insertState(rows: readonly StateRow[]): Promise<void>;
   insertLog(rows: readonly LogRow[]): Promise<void>;
 }
 
-/** The thin I/O edge to ClickHouse: inserts rows, error rows, state rows and log rows. */
+/** The thin I/O edge to ClickHouse: inserts rows, error rows, state rows and log rows into one database. */
 export class ClickHouseSink implements DestinationSink {
-  readonly target: string;
-  private readonly errorTable: string;
   private readonly stateTable: string;
   private readonly logTable: string;
 
   constructor(
     private readonly client: ClickHouseClient,
-    tables: SinkTables,
+    private readonly database: string,
     private readonly classify: DestinationClassifier,
   ) {
-    const db = quote(tables.database);
-    this.target = `${db}.${quote(tables.table)}`;
-    this.errorTable = `${db}.${quote(`${tables.table}_clickpipes_error`)}`;
-    this.stateTable = `${db}.${quote("clickpipes_state")}`;
-    this.logTable = `${db}.${quote("clickpipes_log")}`;
+    this.stateTable = this.qualified("clickpipes_state");
+    this.logTable = this.qualified("clickpipes_log");
   }
 
-  /** Insert a JSONEachRow body into the destination table. */
-  async insertBody(body: Buffer | readonly Buffer[], passthrough: boolean): Promise<void> {
-    await this.exec(`INSERT INTO ${this.target} FORMAT JSONEachRow`, body, passthrough ? PASSTHROUGH_SETTINGS : {});
+  /** Insert a JSONEachRow body into a destination table. */
+  async insertBody(table: string, body: Buffer | readonly Buffer[], passthrough: boolean): Promise<void> {
+    await this.exec(`INSERT INTO ${this.qualified(table)} FORMAT JSONEachRow`, body, passthrough ? PASSTHROUGH_SETTINGS : {});
   }
 
-  async insertErrors(rows: readonly ErrorRow[]): Promise<void> {
-    await this.insertObjects(this.errorTable, rows);
+  async insertErrors(table: string, rows: readonly ErrorRow[]): Promise<void> {
+    await this.insertObjects(this.qualified(`${table}_clickpipes_error`), rows);
   }
 
   async insertState(rows: readonly StateRow[]): Promise<void> {
@@ -104,8 +95,8 @@ export class ClickHouseSink implements DestinationSink {
     await this.insertObjects(this.logTable, rows);
   }
 
-  async ping(): Promise<void> {
-    await this.exec("SELECT 1", undefined, {});
+  private qualified(table: string): string {
+    return `${quote(this.database)}.${quote(table)}`;
   }
 
   private async insertObjects(table: string, rows: readonly object[]): Promise<void> {

@@ -1,16 +1,16 @@
-import type { BatchState } from "./batcher.js";
 import { BodyWriter } from "./body-writer.js";
 import type { DecodedRecord } from "./decoders/json.js";
 import { ErrorType, RecordError, errorMessage } from "./errors.js";
 import type { MappedRow, RecordMapper } from "./mapper.js";
-import type { ErrorRow, StateRow } from "./sink.js";
+import type { ErrorRow } from "./sink.js";
 import { chTime } from "./sink.js";
-import { type Checkpoint, type RawRecord, type RecordPosition, formatPosition, positionKey } from "./source.js";
+import { type RawRecord, formatPosition } from "./source.js";
 
 export type Decoder = (bytes: Buffer | null) => DecodedRecord;
 
-interface BatchError {
-  readonly key: string;
+/** An error row and the stream of the record it came from (state rows count errors per stream). */
+export interface BatchError {
+  readonly stream: string;
   readonly row: ErrorRow;
 }
 
@@ -26,11 +26,11 @@ function detached(record: RawRecord): RawRecord {
 }
 
 /**
- * One batch being filled: the records that become rows, the records that became error
- * rows, and the positions they cover. Knows how to turn itself into insert bodies; does
- * no I/O.
+ * One destination table's part of a batch: the records that become its rows, the records
+ * that became error rows (for its error table). Knows how to turn itself into insert
+ * bodies; does no I/O.
  */
-export class Batch implements BatchState {
+export class TableBatch {
   /** Records that are (still) meant to become rows, in source order. */
   records: RawRecord[] = [];
   /**
@@ -39,14 +39,11 @@ export class Batch implements BatchState {
    */
   rows: Buffer[] = [];
   readonly errors: BatchError[] = [];
-  bytes = 0;
-  openedAt: number | undefined;
-  private readonly last = new Map<string, RecordPosition>();
   /** The insert body (passed-through records or mapped rows), built as records arrive. */
   private body = new BodyWriter();
-  private readonly totals = new Map<string, { records: number; bytes: number }>();
 
   constructor(
+    readonly table: string,
     private readonly pipe: string,
     private readonly mapper: RecordMapper,
     private readonly decode: Decoder,
@@ -54,20 +51,7 @@ export class Batch implements BatchState {
     public passthrough: boolean,
   ) {}
 
-  /** Records taken in, rows and error rows alike: both are inserted, both count toward the row limit. */
-  recordCount = 0;
-
-  add(record: RawRecord, now: number, looksValid: (value: Buffer | null) => boolean): void {
-    this.openedAt ??= now;
-    this.recordCount++;
-    const size = record.value?.length ?? 0;
-    this.bytes += size;
-    const key = positionKey(record.position);
-    this.last.set(key, record.position);
-    const total = this.totals.get(key) ?? { records: 0, bytes: 0 };
-    total.records++;
-    total.bytes += size;
-    this.totals.set(key, total);
+  add(record: RawRecord, looksValid: (value: Buffer | null) => boolean): void {
     if (this.passthrough && looksValid(record.value)) {
       this.records.push(this.append(record, record.value as Buffer));
       return;
@@ -108,14 +92,14 @@ export class Batch implements BatchState {
 
   addError(record: RawRecord, errorType: string, message: string, now: number): void {
     this.errors.push({
-      key: positionKey(record.position),
+      stream: record.stream,
       row: {
         time: chTime(now),
         pipe: this.pipe,
         error_type: errorType,
         message,
         raw_message: record.value === null ? "" : record.value.toString("utf8"),
-        source_position: formatPosition(record.position),
+        source_position: formatPosition(record),
       },
     });
   }
@@ -132,31 +116,6 @@ export class Batch implements BatchState {
 
   errorRows(): ErrorRow[] {
     return this.errors.map((e) => e.row);
-  }
-
-  checkpoints(): Checkpoint[] {
-    return [...this.last.values()].map((p) => ({ topic: p.topic, partition: p.partition, nextOffset: (BigInt(p.offset) + 1n).toString() }));
-  }
-
-  /** One state row per topic/partition with this batch's deltas. */
-  stateRows(lag: ReadonlyMap<string, number>, now: number): StateRow[] {
-    const errorsByKey = new Map<string, number>();
-    for (const e of this.errors) errorsByKey.set(e.key, (errorsByKey.get(e.key) ?? 0) + 1);
-    return [...this.last.entries()].map(([key, position]) => {
-      const total = this.totals.get(key) ?? { records: 0, bytes: 0 };
-      const errors = errorsByKey.get(key) ?? 0;
-      return {
-        pipe: this.pipe,
-        source_position: key,
-        rows: total.records - errors,
-        bytes: total.bytes,
-        record_errors: errors,
-        batches: 1,
-        position: position.offset,
-        lag: lag.get(key) ?? 0,
-        last_insert_time: chTime(now),
-      };
-    });
   }
 
   private mapOne(record: RawRecord, records: RawRecord[], rows: Buffer[]): void {

@@ -1,10 +1,12 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { ConditionReason, pipeId, type ClickPipe } from "../api/index.js";
-import { createClickHouseClient } from "../clickhouse/client.js";
-import { checkExistingTable, createTableSql, DdlError, describeMismatches, errorTableSql, logTableSql, readTableColumns, stateTableSql, LOG_TABLE } from "../clickhouse/ddl.js";
+import { createClickHouseClient, type SqlRunner } from "../clickhouse/client.js";
+import { LOG_TABLE } from "../clickhouse/ddl.js";
 import { classifyClickHouseError, type ClickHouseError } from "../clickhouse/errors.js";
+import { createPipeTables, pipeTableSpecs, type TableOutcome, type TableProblem } from "../clickhouse/pipe-tables.js";
 import { createUserSql, dropUserSql, grantsSql, setPasswordSql, type PipePermissions } from "../clickhouse/users.js";
 import { chTime } from "../ingest/sink.js";
+import { sourcePlugin } from "../sources/registry.js";
 import { clickhouseUserName } from "./desired.js";
 import { endpointKey, type Endpoint } from "./clickhouse-readings.js";
 import type { Blocker } from "./status.js";
@@ -25,11 +27,30 @@ export class DestinationUnavailableError extends Error {
   }
 }
 
-
 function permissionsOf(pipe: ClickPipe): PipePermissions {
   const d = pipe.spec.destination;
   if (d.permissions === "customRole") return { kind: "customRole", role: d.customRole ?? "" };
   return { kind: d.permissions };
+}
+
+const problemReason: Readonly<Record<TableProblem, ConditionReason>> = {
+  TableNotFound: ConditionReason.TableNotFound,
+  SchemaMismatch: ConditionReason.SchemaMismatch,
+  InvalidSpec: ConditionReason.InvalidSpec,
+};
+
+/** The blocker of the tables that cannot work, named all at once so one spec change can fix them all. */
+export function tablesBlocker(outcomes: readonly TableOutcome[]): Blocker | undefined {
+  const failed = outcomes.flatMap((o) => (o.ok ? [] : [o]));
+  const first = failed[0];
+  if (first === undefined) return undefined;
+  return { on: "destination", reason: problemReason[first.problem], message: failed.map((f) => f.message).join("; ") };
+}
+
+/** Tables the pipe writes: the source plugin's list; for a source this build does not ingest, destination.table. */
+function pipeTables(pipe: ClickPipe): string[] {
+  const table = pipe.spec.destination.table;
+  return sourcePlugin(pipe.spec)?.tables(pipe.spec) ?? (table === undefined ? [] : [table]);
 }
 
 /** The ClickHouse failures that say "this spec cannot work here" rather than "try later". */
@@ -42,7 +63,13 @@ function blockerFor(step: string, error: ClickHouseError, pipe: ClickPipe): Bloc
     return { on: "destination", reason: ConditionReason.DestinationAuthenticationFailed, message: `ClickHouse rejected the credentials of Secret ${d.clickhouse.credentialsSecretRef.name}: fix its username/password` };
   }
   const reason = step === "user" ? ConditionReason.UserSetupFailed : ConditionReason.InternalError;
-  const hint = step === "user" ? " (the admin user needs access management: CREATE USER and GRANT ... WITH GRANT OPTION)" : "";
+  const denied = error.type === "ACCESS_DENIED" || error.code === 497;
+  const hint =
+    step === "user"
+      ? " (the admin user needs access management: CREATE USER and GRANT ... WITH GRANT OPTION; see docs/security.md)"
+      : denied
+        ? ` (the admin user needs CREATE TABLE, ALTER ADD/MODIFY COLUMN and SELECT on ${d.database}.*; see docs/security.md)`
+        : "";
   return { on: step === "user" ? "setup" : "destination", reason, message: `${step} setup failed on ${d.clickhouse.url}: ${error.message}${hint}` };
 }
 
@@ -72,54 +99,51 @@ export class ClickHouseOps {
     await this.client(endpoint).command({ query: sql });
   }
 
+  /** The endpoint's client for table setup, each query counted by kind. */
+  private counted(endpoint: Endpoint): SqlRunner {
+    const client = this.client(endpoint);
+    return {
+      query: (params) => {
+        this.onQuery("read");
+        return client.query(params);
+      },
+      command: (params) => {
+        this.onQuery("ddl");
+        return client.command(params);
+      },
+    };
+  }
+
   /**
-   * Creates the destination table (managedTable) or checks the existing one, the error,
-   * log and state tables, and the pipe's user with its grants. A network failure throws
-   * DestinationUnavailableError; a spec that cannot work returns its blocker.
+   * Creates every table the pipe writes (each managed destination table, each error table,
+   * clickpipes_log and clickpipes_state, migrated to today's shape) and checks the existing
+   * ones, then the pipe's user with its grants on all of them; the consumers, which run no
+   * DDL, start only after this. A network failure throws DestinationUnavailableError; a spec
+   * that cannot work returns its blocker.
    */
   async setup(pipe: ClickPipe, endpoint: Endpoint, password: string): Promise<SetupOutcome> {
-    const step = { name: "table" };
+    let step = "table";
     try {
-      const blocker = await this.tables(pipe, endpoint, step);
+      const tables = pipeTables(pipe);
+      if (tables.length === 0) return { ok: false, blocker: { on: "destination", reason: ConditionReason.InvalidSpec, message: "spec.destination.table is required for this source" } };
+      const blocker = tablesBlocker(await createPipeTables(this.counted(endpoint), pipeTableSpecs(pipe.spec, tables)));
       if (blocker) return { ok: false, blocker };
-      step.name = "user";
-      await this.user(pipe, endpoint, password);
+      step = "user";
+      await this.user(pipe, endpoint, password, tables);
       return { ok: true };
     } catch (error) {
-      if (error instanceof DdlError) return { ok: false, blocker: { on: "destination", reason: ConditionReason.InvalidSpec, message: error.message } };
       const e = classifyClickHouseError(error);
       if (e.kind === "network") throw new DestinationUnavailableError(e);
-      return { ok: false, blocker: blockerFor(step.name, e, pipe) };
+      return { ok: false, blocker: blockerFor(step, e, pipe) };
     }
   }
 
-  private async tables(pipe: ClickPipe, endpoint: Endpoint, step: { name: string }): Promise<Blocker | undefined> {
-    const d = pipe.spec.destination;
-    const table = d.table;
-    if (table === undefined) return { on: "destination", reason: ConditionReason.InvalidSpec, message: "spec.destination.table is required for this source" };
-    if (d.managedTable) {
-      await this.command(endpoint, createTableSql(d), "ddl");
-    } else {
-      const actual = await readTableColumns(this.client(endpoint), d.database, table);
-      this.onQuery("read");
-      if (actual === undefined) {
-        return { on: "destination", reason: ConditionReason.TableNotFound, message: `table ${d.database}.${table} does not exist and spec.destination.managedTable is false: create the table, or set managedTable: true with columns` };
-      }
-      const expected = [...(d.columns ?? []).map((c) => ({ name: c.name, type: c.type })), ...(pipe.spec.fieldMappings ?? []).map((m) => ({ name: m.destinationField }))];
-      const mismatches = checkExistingTable(expected, actual);
-      if (mismatches.length > 0) return { on: "destination", reason: ConditionReason.SchemaMismatch, message: describeMismatches(`${d.database}.${table}`, mismatches) };
-    }
-    step.name = "bookkeeping table";
-    for (const sql of [errorTableSql(d.database, table), logTableSql(d.database), stateTableSql(d.database)]) await this.command(endpoint, sql, "ddl");
-    return undefined;
-  }
-
-  private async user(pipe: ClickPipe, endpoint: Endpoint, password: string): Promise<void> {
+  private async user(pipe: ClickPipe, endpoint: Endpoint, password: string, tables: readonly string[]): Promise<void> {
     const d = pipe.spec.destination;
     const user = clickhouseUserName(pipe);
     await this.command(endpoint, createUserSql(user, password, d.database), "user");
     await this.command(endpoint, setPasswordSql(user, password), "user");
-    for (const sql of grantsSql(permissionsOf(pipe), d.database, d.table ?? "", user)) await this.command(endpoint, sql, "user");
+    for (const sql of grantsSql(permissionsOf(pipe), d.database, tables, user)) await this.command(endpoint, sql, "user");
   }
 
   /** Drops the pipe's user; a network failure throws DestinationUnavailableError. */

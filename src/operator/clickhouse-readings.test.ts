@@ -1,6 +1,6 @@
 import { ClickHouseError as ClientServerError } from "@clickhouse/client";
 import { describe, expect, it } from "vitest";
-import { chTimeToIso, ReadingsCache, readDatabase, type Endpoint, type Querier } from "./clickhouse-readings.js";
+import { chTimeToIso, ReadingsCache, readDatabase, stateSql, type Endpoint, type Querier } from "./clickhouse-readings.js";
 
 const endpoint: Endpoint = { url: "http://ch:8123", username: "admin", password: "pw" };
 
@@ -9,17 +9,37 @@ function serverError(code: number, type: string, message: string): ClientServerE
 }
 
 const fixture: Querier = (_e, sql) => {
-  if (sql.includes("clickpipes_state")) return Promise.resolve([{ pipe: "a/p1", total_rows: "120", total_bytes: "9000", total_record_errors: "4", latest_insert_time: "2026-01-01 12:00:00.123" }]);
-  if (sql.includes("clickpipes_log")) return Promise.resolve([{ pipe: "a/p1", n: "2", t: "2026-01-01 11:00:00.000", type: "INSERT", message: "timeout" }]);
-  return Promise.resolve([{ pipe: "a/p1", t: "2026-01-01 11:30:00.500", type: "DECODE", message: "Unexpected token" }]);
+  if (sql.includes("clickpipes_state")) return Promise.resolve([{ pipe: "a/p1", total_rows: "120", total_bytes: "9000", total_record_errors: "4", latest_insert_time: "2026-01-01 12:00:00.123", total_lag: "17", max_lag: "11" }]);
+  if (sql.includes("clickpipes_log")) {
+    return Promise.resolve([
+      {
+        pipe: "a/p1",
+        n: "2",
+        t: "2026-01-01 11:00:00.000",
+        last_type: "DESTINATION_ERROR",
+        last_message: "Not enough privileges",
+        destination_error_t: "2026-01-01 11:00:00.000",
+        destination_error_message: "Not enough privileges",
+        source_error_t: "1970-01-01 00:00:00.000",
+        source_error_message: "",
+        phase_t: "2026-01-01 10:00:00.000",
+        phase_message: "Snapshot",
+      },
+      { pipe: "a/p2", n: "0", t: "1970-01-01 00:00:00.000", phase_t: "2026-01-01 10:00:00.000", phase_message: "Completed" },
+    ]);
+  }
+  return Promise.resolve([{ pipe: "a/p1", t: "2026-01-01 11:30:00.500", last_type: "DECODE", last_message: "Unexpected token" }]);
 };
 
 describe("readDatabase", () => {
-  it("turns the grouped rows into per-pipe totals, system errors and the last record error", async () => {
+  it("turns the grouped rows into per-pipe totals and lag, system errors, consumer reports and the last record error", async () => {
     const r = await readDatabase(fixture, endpoint, "default", 1);
     expect(r.reachability.ok).toBe(true);
-    expect(r.totals.get("a/p1")).toEqual({ rows: 120, bytes: 9000, recordErrors: 4, lastInsertTime: "2026-01-01T12:00:00.123Z" });
-    expect(r.system.get("a/p1")).toEqual({ count: 2, last: { time: "2026-01-01T11:00:00.000Z", type: "INSERT", message: "timeout" } });
+    expect(r.totals.get("a/p1")).toEqual({ rows: 120, bytes: 9000, recordErrors: 4, lag: 17, maxLag: 11, lastInsertTime: "2026-01-01T12:00:00.123Z" });
+    expect(r.system.get("a/p1")).toEqual({ count: 2, last: { time: "2026-01-01T11:00:00.000Z", type: "DESTINATION_ERROR", message: "Not enough privileges" } });
+    expect(r.system.has("a/p2")).toBe(false);
+    expect(r.reports.get("a/p1")).toEqual({ destinationError: { time: "2026-01-01T11:00:00.000Z", message: "Not enough privileges" }, phase: { time: "2026-01-01T10:00:00.000Z", message: "Snapshot" } });
+    expect(r.reports.get("a/p2")).toEqual({ phase: { time: "2026-01-01T10:00:00.000Z", message: "Completed" } });
     expect(r.lastRecordError.get("a/p1")).toEqual({ time: "2026-01-01T11:30:00.500Z", type: "DECODE", message: "Unexpected token" });
   });
 
@@ -42,6 +62,15 @@ describe("readDatabase", () => {
     expect(down.reachability.message).toContain("ECONNREFUSED");
     const denied = await readDatabase(() => Promise.reject(serverError(516, "AUTHENTICATION_FAILED", "admin: Authentication failed")), endpoint, "default", 1);
     expect(denied.reachability).toMatchObject({ ok: false, reason: "DestinationAuthenticationFailed" });
+  });
+});
+
+describe("stateSql", () => {
+  it("takes each stream's latest lag, then sums the streams per pipe, in one grouped query", () => {
+    const sql = stateSql("db");
+    expect(sql).toContain("argMax(lag, last_insert_time) AS l");
+    expect(sql).toContain("GROUP BY pipe, source_position)");
+    expect(sql).toMatch(/sum\(l\) AS total_lag[\s\S]*GROUP BY pipe$/);
   });
 });
 

@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import { ConditionReason } from "../api/index.js";
 import { classifyClickHouseError } from "../clickhouse/errors.js";
 import { quoteIdent, quoteString } from "../clickhouse/client.js";
-import { stateTotalsSql } from "../clickhouse/ddl.js";
-import type { LastError, PipeTotals, Reachability, SystemErrors } from "./status.js";
+import type { ConsumerReports, LastError, PipeTotals, Reachability, SystemErrors } from "./status.js";
 
 /**
  * What the consumers wrote to ClickHouse, read for every pipe of an endpoint at once: one
@@ -28,6 +27,8 @@ export interface DatabaseReadings {
   readonly totals: ReadonlyMap<string, PipeTotals>;
   readonly system: ReadonlyMap<string, SystemErrors>;
   readonly lastRecordError: ReadonlyMap<string, LastError>;
+  /** What the consumers said in clickpipes_log: their latest destination and source errors and phase. */
+  readonly reports: ReadonlyMap<string, ConsumerReports>;
 }
 
 export function endpointKey(endpoint: Endpoint, database: string): string {
@@ -44,13 +45,38 @@ export function chTimeToIso(value: unknown): string | undefined {
 const num = (v: unknown): number => (typeof v === "number" ? v : Number(v ?? 0));
 const str = (v: unknown): string => (typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v));
 
-export function systemErrorsSql(database: string): string {
-  return `SELECT pipe, count() AS n, max(time) AS t, argMax(error_type, time) AS type, argMax(message, time) AS message FROM ${quoteIdent(database)}.clickpipes_log WHERE level = 'error' GROUP BY pipe`;
+/**
+ * Counters and lag per pipe. Counters are deltas, so they are summed; lag is the backlog of
+ * one stream at its latest batch, so the inner query takes each stream's latest value and
+ * the outer one adds the streams up (records, bytes) and keeps the largest (ms behind the
+ * tip). Exact whether or not parts have merged.
+ */
+export function stateSql(database: string): string {
+  return `SELECT pipe, sum(r) AS total_rows, sum(b) AS total_bytes, sum(e) AS total_record_errors, max(t) AS latest_insert_time, sum(l) AS total_lag, max(l) AS max_lag
+FROM (SELECT pipe, source_position, sum(rows) AS r, sum(bytes) AS b, sum(record_errors) AS e, max(last_insert_time) AS t, argMax(lag, last_insert_time) AS l
+  FROM ${quoteIdent(database)}.clickpipes_state GROUP BY pipe, source_position)
+GROUP BY pipe`;
+}
+
+/**
+ * The log per pipe: error count and latest error, and the latest row of each kind the
+ * consumers report (DESTINATION_ERROR, SOURCE_ERROR, PHASE). Aliases differ from column
+ * names, which ClickHouse would otherwise substitute into the later aggregates.
+ */
+export function logSql(database: string): string {
+  const latest = (column: string, where: string, alias: string): string => `argMaxIf(${column}, time, ${where}) AS ${alias}`;
+  const kinds = (["DESTINATION_ERROR", "SOURCE_ERROR", "PHASE"] as const).map((kind) => {
+    const where = `error_type = '${kind}'`;
+    const prefix = kind.toLowerCase();
+    return `maxIf(time, ${where}) AS ${prefix}_t, ${latest("message", where, `${prefix}_message`)}`;
+  });
+  return `SELECT pipe, countIf(level = 'error') AS n, maxIf(time, level = 'error') AS t, ${latest("error_type", "level = 'error'", "last_type")}, ${latest("message", "level = 'error'", "last_message")}, ${kinds.join(", ")}
+FROM ${quoteIdent(database)}.clickpipes_log GROUP BY pipe`;
 }
 
 /** Every `<table>_clickpipes_error` of the database in one query, through the merge() table function. */
 export function recordErrorsSql(database: string): string {
-  return `SELECT pipe, max(time) AS t, argMax(error_type, time) AS type, argMax(message, time) AS message FROM merge(${quoteString(database)}, '_clickpipes_error$') GROUP BY pipe`;
+  return `SELECT pipe, max(time) AS t, argMax(error_type, time) AS last_type, argMax(message, time) AS last_message FROM merge(${quoteString(database)}, '_clickpipes_error$') GROUP BY pipe`;
 }
 
 /** A table that does not exist yet (no pipe has run here): no rows, not a failure. */
@@ -72,7 +98,20 @@ async function rowsOrEmpty(query: Querier, endpoint: Endpoint, sql: string): Pro
 function lastErrorOf(row: Record<string, unknown>): LastError | undefined {
   const time = chTimeToIso(row.t);
   if (!time) return undefined;
-  return { time, type: str(row.type), message: str(row.message) };
+  return { time, type: str(row.last_type), message: str(row.last_message) };
+}
+
+/** The latest row of one kind (`destination_error`, `source_error`, `phase`), if the pipe has one. */
+function reportOf(row: Record<string, unknown>, prefix: string): { time: string; message: string } | undefined {
+  const time = chTimeToIso(row[`${prefix}_t`]);
+  return time ? { time, message: str(row[`${prefix}_message`]) } : undefined;
+}
+
+function reportsOf(row: Record<string, unknown>): ConsumerReports {
+  const destinationError = reportOf(row, "destination_error");
+  const sourceError = reportOf(row, "source_error");
+  const phase = reportOf(row, "phase");
+  return { ...(destinationError ? { destinationError } : {}), ...(sourceError ? { sourceError } : {}), ...(phase ? { phase } : {}) };
 }
 
 export function unreachable(error: unknown): Reachability {
@@ -87,29 +126,31 @@ export function unreachable(error: unknown): Reachability {
 
 export async function readDatabase(query: Querier, endpoint: Endpoint, database: string, now: number): Promise<DatabaseReadings> {
   try {
-    const [totalsRows, systemRows, errorRows] = [
-      await rowsOrEmpty(query, endpoint, stateTotalsSql(database)),
-      await rowsOrEmpty(query, endpoint, systemErrorsSql(database)),
+    const [totalsRows, logRows, errorRows] = [
+      await rowsOrEmpty(query, endpoint, stateSql(database)),
+      await rowsOrEmpty(query, endpoint, logSql(database)),
       await rowsOrEmpty(query, endpoint, recordErrorsSql(database)),
     ];
     const totals = new Map<string, PipeTotals>();
     for (const r of totalsRows) {
       const last = chTimeToIso(r.latest_insert_time);
-      totals.set(str(r.pipe), { rows: num(r.total_rows), bytes: num(r.total_bytes), recordErrors: num(r.total_record_errors), ...(last ? { lastInsertTime: last } : {}) });
+      totals.set(str(r.pipe), { rows: num(r.total_rows), bytes: num(r.total_bytes), recordErrors: num(r.total_record_errors), lag: num(r.total_lag), maxLag: num(r.max_lag), ...(last ? { lastInsertTime: last } : {}) });
     }
     const system = new Map<string, SystemErrors>();
-    for (const r of systemRows) {
+    const reports = new Map<string, ConsumerReports>();
+    for (const r of logRows) {
       const last = lastErrorOf(r);
-      system.set(str(r.pipe), { count: num(r.n), ...(last ? { last } : {}) });
+      if (num(r.n) > 0) system.set(str(r.pipe), { count: num(r.n), ...(last ? { last } : {}) });
+      reports.set(str(r.pipe), reportsOf(r));
     }
     const lastRecordError = new Map<string, LastError>();
     for (const r of errorRows) {
       const last = lastErrorOf(r);
       if (last) lastRecordError.set(str(r.pipe), last);
     }
-    return { fetchedAt: now, reachability: { ok: true, reason: ConditionReason.DestinationReachable, message: "ClickHouse answered" }, totals, system, lastRecordError };
+    return { fetchedAt: now, reachability: { ok: true, reason: ConditionReason.DestinationReachable, message: "ClickHouse answered" }, totals, system, lastRecordError, reports };
   } catch (error) {
-    return { fetchedAt: now, reachability: unreachable(error), totals: new Map(), system: new Map(), lastRecordError: new Map() };
+    return { fetchedAt: now, reachability: unreachable(error), totals: new Map(), system: new Map(), lastRecordError: new Map(), reports: new Map() };
   }
 }
 

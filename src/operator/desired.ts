@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { V1ConfigMap, V1Deployment, V1OwnerReference, V1ResourceRequirements, V1Secret, V1VolumeProjection } from "@kubernetes/client-node";
 import { API_GROUP_VERSION, KIND, PIPE_LABEL, SecretKeys, pipeId, secretReferences, type ClickPipe, type Scaling } from "../api/index.js";
 import { pipeUserName } from "../clickhouse/users.js";
+import { cappedReplicas } from "./source-support.js";
 
 /**
  * Pure builders of the objects a ClickPipe owns: its consumer Deployment, the ConfigMap with
@@ -180,10 +181,14 @@ export function consumerResources(scaling: Scaling, presets: SizePresets = SIZE_
   };
 }
 
-/** Replicas the Deployment runs: none when the pipe is stopped or has failed. */
+/**
+ * Replicas the Deployment runs: none when the pipe is stopped, has failed or has completed;
+ * else spec.scaling.replicas capped at what the source can use.
+ */
 export function desiredReplicas(pipe: ClickPipe): number {
-  if (pipe.spec.state === "Stopped" || pipe.status?.phase === "Failed") return 0;
-  return pipe.spec.scaling.replicas;
+  const phase = pipe.status?.phase;
+  if (pipe.spec.state === "Stopped" || phase === "Failed" || phase === "Completed") return 0;
+  return cappedReplicas(pipe.spec);
 }
 
 /** Node's heap follows the memory limit, so a consumer is not OOM-killed before it can GC. */

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { paths, type ApiRequester } from "./kube/apply.js";
 import type { KubeObject } from "./kube/client.js";
-import type { EventRecorder } from "./reconciler.js";
+import type { EventRecorder } from "./finalizer.js";
 
 /**
  * core/v1 Events on the ClickPipe (what `kubectl describe cp` shows). An Event that cannot

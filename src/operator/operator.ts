@@ -1,20 +1,25 @@
 import { randomBytes } from "node:crypto";
 import type { Server } from "node:http";
 import type { Logger } from "pino";
-import { PLURAL, API_GROUP_VERSION, KIND, parseClickPipe, secretReferences } from "../api/index.js";
+import { PLURAL } from "../api/index.js";
 import { ClickHouseOps } from "./clickhouse-ops.js";
 import { ReadingsCache } from "./clickhouse-readings.js";
 import type { OperatorConfig } from "./config.js";
 import { MANAGED_BY, MANAGED_BY_LABEL } from "./desired.js";
 import { KubeEventRecorder } from "./events.js";
 import { startHttpServer } from "./http.js";
-import { KubeClient, type KubeObject } from "./kube/client.js";
-import { Informer, objectKey, type InformerHandler } from "./kube/informer.js";
+import { KubeClient } from "./kube/client.js";
+import { objectKey, type InformerHandler } from "./kube/informer.js";
 import { LeaderElector } from "./kube/leader.js";
 import { createOperatorMetrics, resourceOf, type OperatorMetrics } from "./metrics.js";
-import { Reconciler, type PipeStore } from "./reconciler.js";
-import { sourceProber } from "./source-probe.js";
+import { collectionPath, MultiInformer, ownerKey } from "./multi-informer.js";
 import { WorkQueue, type QueueOutcome } from "./queue.js";
+import { Reconciler } from "./reconciler.js";
+import { ReferencedSecrets } from "./referenced-secrets.js";
+import { pluginProbe, SourceProbes } from "./source-probes.js";
+
+/** Source probes running at once: each may hold a connection to a source for up to PROBE_TIMEOUT_SECONDS. */
+const PROBE_CONCURRENCY = 4;
 
 /**
  * Wiring of the operator process: informers feed keys into the work queue, the leader runs
@@ -32,106 +37,6 @@ export interface OperatorHooks {
   readonly onLostLeadership: () => void;
 }
 
-/** Informers of one kind across the watched namespaces, read as one store. */
-class MultiInformer implements PipeStore {
-  readonly informers: Informer[];
-  private readonly byNamespace = new Map<string, Informer>();
-
-  constructor(client: KubeClient, spec: { namespaces: readonly string[]; path: (ns?: string) => string; labelSelector?: string; onEvent: InformerHandler; log: Logger }) {
-    const { namespaces, path, labelSelector, onEvent, log } = spec;
-    const onError = (error: unknown, relist: boolean): void => log.warn({ err: error instanceof Error ? error.message : String(error), relist, path: path() }, "watch interrupted, recovering");
-    if (namespaces.length === 0) {
-      this.informers = [new Informer(client, { path: path(), labelSelector, onEvent, onError })];
-    } else {
-      this.informers = namespaces.map((ns) => {
-        const inf = new Informer(client, { path: path(ns), labelSelector, onEvent, onError });
-        this.byNamespace.set(ns, inf);
-        return inf;
-      });
-    }
-  }
-
-  private informerOf(key: string): Informer | undefined {
-    if (this.byNamespace.size === 0) return this.informers[0];
-    return this.byNamespace.get(key.split("/")[0] ?? "");
-  }
-
-  get(key: string): KubeObject | undefined {
-    return this.informerOf(key)?.get(key);
-  }
-
-  remember(obj: KubeObject): void {
-    this.informerOf(objectKey(obj))?.remember(obj);
-  }
-
-  list(): KubeObject[] {
-    return this.informers.flatMap((i) => i.list());
-  }
-
-  get synced(): boolean {
-    return this.informers.every((i) => i.synced);
-  }
-
-  get maxSilentMs(): number {
-    return Math.max(0, ...this.informers.map((i) => i.silentForMs));
-  }
-
-  start(): void {
-    for (const i of this.informers) i.start();
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.informers.map((i) => i.stop()));
-  }
-}
-
-function collectionPath(group: string, resource: string): (ns?: string) => string {
-  const prefix = group === "" ? "/api/v1" : `/apis/${group}`;
-  return (ns) => (ns ? `${prefix}/namespaces/${ns}/${resource}` : `${prefix}/${resource}`);
-}
-
-/** The owning ClickPipe's key of an owned object, if any. */
-function ownerKey(obj: KubeObject): string | undefined {
-  const owner = (obj.metadata.ownerReferences ?? []).find((o) => o.kind === KIND && o.apiVersion === API_GROUP_VERSION);
-  return owner ? `${obj.metadata.namespace ?? "default"}/${owner.name}` : undefined;
-}
-
-/** Which pipes read which Secret, so a Secret that appears or changes wakes its pipes. */
-class SecretIndex {
-  private readonly bySecret = new Map<string, Set<string>>();
-  private readonly byPipe = new Map<string, string[]>();
-  private readonly indexedAt = new Map<string, string>();
-
-  update(pipeKey: string, obj: KubeObject | undefined): void {
-    // status writes do not change which Secrets a pipe reads; only a new spec (generation) does
-    const version = obj ? `${obj.metadata.uid ?? ""}/${obj.metadata.generation ?? ""}` : "";
-    if (obj && this.indexedAt.get(pipeKey) === version) return;
-    this.indexedAt.set(pipeKey, version);
-    if (!obj) this.indexedAt.delete(pipeKey);
-    for (const s of this.byPipe.get(pipeKey) ?? []) this.bySecret.get(s)?.delete(pipeKey);
-    this.byPipe.delete(pipeKey);
-    if (!obj) return;
-    let names: string[];
-    try {
-      const pipe = parseClickPipe({ apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata, spec: obj.spec });
-      names = secretReferences(pipe.spec).map((r) => `${obj.metadata.namespace ?? "default"}/${r.name}`);
-    } catch {
-      // an invalid spec reads no Secrets; the reconciler reports the problem on its status
-      names = [];
-    }
-    this.byPipe.set(pipeKey, names);
-    for (const s of names) {
-      const set = this.bySecret.get(s) ?? new Set<string>();
-      set.add(pipeKey);
-      this.bySecret.set(s, set);
-    }
-  }
-
-  pipesReading(secretKey: string): string[] {
-    return [...(this.bySecret.get(secretKey) ?? [])];
-  }
-}
-
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -142,8 +47,6 @@ function logOutcome(log: Logger, metrics: OperatorMetrics, key: string, outcome:
   if (outcome.kind === "retry") {
     metrics.reconcileErrors.inc();
     log.warn({ pipe: key, err: errorText(outcome.error), retryInMs: outcome.afterMs }, "reconcile failed, will retry");
-  } else if (outcome.kind === "terminal") {
-    log.error({ pipe: key, err: errorText(outcome.error) }, "reconcile failed, not retrying");
   }
 }
 
@@ -151,7 +54,6 @@ export async function startOperator(config: OperatorConfig, log: Logger, hooks: 
   const metrics = createOperatorMetrics();
   const client = await KubeClient.fromEnvironment(config.kubeQps, (verb, path, code) => metrics.kubeRequests.inc({ verb, resource: resourceOf(path), code: String(code) }));
   const queue = new WorkQueue({ concurrency: config.workers, onResult: (key, outcome) => logOutcome(log, metrics, key, outcome) });
-  const index = new SecretIndex();
   const ns = config.watchNamespaces;
   const managed = `${MANAGED_BY_LABEL}=${MANAGED_BY}`;
   const late: { reconciler?: Reconciler } = {};
@@ -162,7 +64,6 @@ export async function startOperator(config: OperatorConfig, log: Logger, hooks: 
     log,
     onEvent: (type, obj) => {
       const key = objectKey(obj);
-      index.update(key, type === "delete" ? undefined : obj);
       if (type === "delete") {
         queue.forget(key);
         late.reconciler?.forget(key);
@@ -177,25 +78,18 @@ export async function startOperator(config: OperatorConfig, log: Logger, hooks: 
   };
   const deployments = new MultiInformer(client, { namespaces: ns, path: collectionPath("apps/v1", "deployments"), labelSelector: managed, onEvent: toOwner, log });
   const configMaps = new MultiInformer(client, { namespaces: ns, path: collectionPath("", "configmaps"), labelSelector: managed, onEvent: toOwner, log });
-  const secrets = new MultiInformer(client, {
-    namespaces: ns,
-    path: collectionPath("", "secrets"),
-    log,
-    onEvent: (type, obj) => {
-      toOwner(type, obj);
-      for (const key of index.pipesReading(objectKey(obj))) queue.add(key);
-    },
-  });
-  const all = [pipes, deployments, configMaps, secrets];
+  // Only the Secrets the operator owns are watched; the ones pipes reference are read by name (ReferencedSecrets).
+  const ownedSecrets = new MultiInformer(client, { namespaces: ns, path: collectionPath("", "secrets"), labelSelector: managed, onEvent: toOwner, log });
+  const all = [pipes, deployments, configMaps, ownedSecrets];
 
   const clickhouse = new ClickHouseOps((kind) => metrics.clickhouseQueries.inc({ kind }));
   const rec = new Reconciler({
     api: client,
-    stores: { pipes, deployments, configMaps, secrets },
+    stores: { pipes, deployments, configMaps, secrets: new ReferencedSecrets(client, ownedSecrets, config.resyncMs * 0.9) },
     config,
     clickhouse,
     readings: new ReadingsCache((endpoint, sql) => clickhouse.query(endpoint, sql), config.resyncMs * 0.9),
-    probeSource: sourceProber(config.probeTimeoutMs),
+    probes: new SourceProbes({ probe: pluginProbe(config.probeTimeoutMs), intervalMs: config.sourceProbeMs, concurrency: PROBE_CONCURRENCY, onResult: (key) => queue.add(key), log }),
     events: new KubeEventRecorder(client, config.identity, log),
   });
   late.reconciler = rec;

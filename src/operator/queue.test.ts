@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelay, defaultBackoff, TerminalError, WorkQueue, type QueueOutcome } from "./queue.js";
+import { WorkQueue, type QueueOutcome } from "./queue.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -70,7 +70,8 @@ describe("WorkQueue", () => {
 
   it("retries a failing key with growing delays and stops retrying after success", async () => {
     const outcomes: QueueOutcome[] = [];
-    const q = new WorkQueue({ concurrency: 1, backoff: { baseMs: 10, maxMs: 1000, jitter: 0 }, onResult: (_k, o) => outcomes.push(o) });
+    // random() = 1: the top of the ingest core's [d/2, d] jitter, so the delays are exact
+    const q = new WorkQueue({ concurrency: 1, backoff: { initialMs: 10, maxMs: 1000, factor: 2 }, random: () => 1, onResult: (_k, o) => outcomes.push(o) });
     let calls = 0;
     q.start(() => {
       calls++;
@@ -82,18 +83,17 @@ describe("WorkQueue", () => {
     expect(outcomes.map((o) => (o.kind === "retry" ? o.afterMs : o.kind))).toEqual([10, 20, 40, "done"]);
   });
 
-  it("does not retry a terminal error", async () => {
+  it("caps retry delays at maxMs", async () => {
     const outcomes: QueueOutcome[] = [];
-    const q = new WorkQueue({ concurrency: 1, backoff: { baseMs: 5, maxMs: 10, jitter: 0 }, onResult: (_k, o) => outcomes.push(o) });
+    const q = new WorkQueue({ concurrency: 1, backoff: { initialMs: 4, maxMs: 8, factor: 2 }, random: () => 1, onResult: (_k, o) => outcomes.push(o) });
     let calls = 0;
     q.start(() => {
       calls++;
-      throw new TerminalError("table events is missing and managedTable is false");
+      if (calls < 5) throw new Error("ClickHouse unavailable");
     });
     q.add("a");
-    await sleep(60);
-    expect(calls).toBe(1);
-    expect(outcomes[0]?.kind).toBe("terminal");
+    await sleep(150);
+    expect(outcomes.map((o) => (o.kind === "retry" ? o.afterMs : o.kind))).toEqual([4, 8, 8, 8, "done"]);
   });
 
   it("runs a key again after the delay the handler asked for", async () => {
@@ -135,20 +135,5 @@ describe("WorkQueue", () => {
     });
     await q.idle();
     expect(runs).toEqual(["x"]);
-  });
-});
-
-describe("backoffDelay", () => {
-  it("doubles from the base and is capped", () => {
-    const opts = { baseMs: 100, maxMs: 1000, jitter: 0 };
-    expect([1, 2, 3, 4, 5, 10].map((n) => backoffDelay(n, opts))).toEqual([100, 200, 400, 800, 1000, 1000]);
-  });
-
-  it("spreads delays by the jitter fraction, never above the cap", () => {
-    const opts = { baseMs: 1000, maxMs: 1500, jitter: 0.2 };
-    expect(backoffDelay(1, opts, () => 0)).toBe(800);
-    expect(backoffDelay(1, opts, () => 1)).toBe(1200);
-    expect(backoffDelay(5, opts, () => 1)).toBe(1500);
-    expect(backoffDelay(30, defaultBackoff, () => 0.5)).toBe(defaultBackoff.maxMs);
   });
 });

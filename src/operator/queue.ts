@@ -1,8 +1,12 @@
+import { backoffDelay, type RetryOptions } from "../ingest/retry.js";
+
 /**
  * The reconcile work queue, with client-go's workqueue semantics: a key queued twice runs
  * once, a key never runs twice at the same time (an add while it runs marks it dirty and it
  * runs again afterwards), up to `concurrency` different keys run at once, failures retry
- * with capped exponential backoff and jitter, and a handler can ask to be run again later.
+ * with capped exponential backoff and jitter (the ingest core's one backoff, backoffDelay),
+ * and a handler can ask to be run again later. A spec that cannot work is not an error
+ * here: the reconciler reports it as a condition and asks for a slow requeue.
  */
 
 /** What a handler returns: nothing (done until the next event or resync) or a delay to run again. */
@@ -12,33 +16,15 @@ export interface HandlerResult {
 
 export type Handler = (key: string) => Promise<HandlerResult | void> | HandlerResult | void;
 
-/** An error that retrying cannot fix (a spec that cannot work): recorded, not retried. */
-export class TerminalError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "TerminalError";
-  }
-}
+/** Retry delays of a failing key: the ingest core's backoff (delay in [d/2, d], d = min(maxMs, initialMs * factor^n)). */
+export type QueueBackoff = Pick<RetryOptions, "initialMs" | "maxMs" | "factor">;
 
-export interface BackoffOptions {
-  readonly baseMs: number;
-  readonly maxMs: number;
-  /** Fraction of the delay added or removed at random, so many failing keys do not retry in step. */
-  readonly jitter: number;
-}
-
-export const defaultBackoff: BackoffOptions = { baseMs: 500, maxMs: 5 * 60_000, jitter: 0.2 };
-
-/** Delay before retry number `failures` (1-based): base * 2^(failures-1), capped, with jitter. */
-export function backoffDelay(failures: number, opts: BackoffOptions, random: () => number = Math.random): number {
-  const exp = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.max(0, failures - 1));
-  const spread = exp * opts.jitter * (random() * 2 - 1);
-  return Math.max(0, Math.min(opts.maxMs, Math.round(exp + spread)));
-}
+/** client-go's controller default starts at 5 ms; reconciles hit the apiserver and ClickHouse, so start at 500 ms, cap at 5 min. */
+export const defaultBackoff: QueueBackoff = { initialMs: 500, maxMs: 5 * 60_000, factor: 2 };
 
 export interface QueueOptions {
   readonly concurrency: number;
-  readonly backoff?: BackoffOptions;
+  readonly backoff?: QueueBackoff;
   /** Called after each handler run; errors are passed here, never swallowed. */
   readonly onResult?: (key: string, outcome: QueueOutcome) => void;
   readonly random?: () => number;
@@ -47,8 +33,7 @@ export interface QueueOptions {
 export type QueueOutcome =
   | { readonly kind: "done"; readonly durationMs: number }
   | { readonly kind: "requeue"; readonly durationMs: number; readonly afterMs: number }
-  | { readonly kind: "retry"; readonly durationMs: number; readonly afterMs: number; readonly error: unknown }
-  | { readonly kind: "terminal"; readonly durationMs: number; readonly error: unknown };
+  | { readonly kind: "retry"; readonly durationMs: number; readonly afterMs: number; readonly error: unknown };
 
 export class WorkQueue {
   private readonly queue: string[] = [];
@@ -158,13 +143,10 @@ export class WorkQueue {
   }
 
   private failed(key: string, error: unknown, durationMs: number): QueueOutcome {
-    if (error instanceof TerminalError) {
-      this.failures.delete(key);
-      return { kind: "terminal", durationMs, error };
-    }
     const n = (this.failures.get(key) ?? 0) + 1;
     this.failures.set(key, n);
-    return { kind: "retry", durationMs, afterMs: backoffDelay(n, this.opts.backoff ?? defaultBackoff, this.opts.random), error };
+    const backoff = { ...(this.opts.backoff ?? defaultBackoff), ...(this.opts.random ? { random: this.opts.random } : {}) };
+    return { kind: "retry", durationMs, afterMs: backoffDelay(n - 1, backoff), error };
   }
 
   private notifyIdle(): void {

@@ -5,6 +5,7 @@ import type { DatabaseReadings, Endpoint } from "./clickhouse-readings.js";
 import { loadOperatorConfig } from "./config.js";
 import type { KubeObject } from "./kube/client.js";
 import { Reconciler, type ClickHouseSide, type PipeStore } from "./reconciler.js";
+import type { SecretStore } from "./referenced-secrets.js";
 
 const log = pino({ level: "silent" });
 const config = { ...loadOperatorConfig({}), resyncMs: 30_000, specErrorRequeueMs: 300_000 };
@@ -23,6 +24,12 @@ class FakeCluster {
     }
     const store = m as Map<string, KubeObject> & PipeStore;
     store.remember = (obj: KubeObject): void => void store.set(`${obj.metadata.namespace}/${obj.metadata.name}`, obj);
+    return store;
+  }
+
+  /** Secrets as the ReferencedSecrets store shows them: already read. */
+  secrets(): Map<string, KubeObject> & SecretStore {
+    const store = Object.assign(this.kind("secrets"), { load: (): Promise<void> => Promise.resolve() });
     return store;
   }
 
@@ -62,7 +69,7 @@ function pipeObject(spec: Record<string, unknown> = {}, meta: Record<string, unk
 
 const adminSecret: KubeObject = { metadata: { name: "ch-admin", namespace: "a", resourceVersion: "5" }, data: { username: btoa("admin"), password: btoa("secret") } };
 
-function setup(obj: KubeObject, secrets: KubeObject[] = [adminSecret]): { cluster: FakeCluster; reconciler: Reconciler; ch: { calls: string[] } } {
+function setup(obj: KubeObject, secrets: KubeObject[] = [adminSecret], reports: DatabaseReadings["reports"] = new Map()): { cluster: FakeCluster; reconciler: Reconciler; ch: { calls: string[] } } {
   const cluster = new FakeCluster();
   cluster.kind("clickpipes").set("a/events", obj);
   for (const s of secrets) cluster.kind("secrets").set(`a/${s.metadata.name}`, s);
@@ -78,21 +85,21 @@ function setup(obj: KubeObject, secrets: KubeObject[] = [adminSecret]): { cluste
     },
     logSystemError: () => Promise.resolve(),
   };
-  const readings: DatabaseReadings = { fetchedAt: 0, reachability: { ok: true, reason: "DestinationReachable", message: "ok" }, totals: new Map([["a/events", { rows: 10, bytes: 100, recordErrors: 1 }]]), system: new Map(), lastRecordError: new Map() };
+  const readings: DatabaseReadings = { fetchedAt: 0, reachability: { ok: true, reason: "DestinationReachable", message: "ok" }, totals: new Map([["a/events", { rows: 10, bytes: 100, recordErrors: 1 }]]), system: new Map(), lastRecordError: new Map(), reports };
   const reconciler = new Reconciler({
     api: cluster,
-    stores: { pipes: cluster.kind("clickpipes"), deployments: cluster.kind("deployments"), configMaps: cluster.kind("configmaps"), secrets: cluster.kind("secrets") },
+    stores: { pipes: cluster.kind("clickpipes"), deployments: cluster.kind("deployments"), configMaps: cluster.kind("configmaps"), secrets: cluster.secrets() },
     config,
     clickhouse,
     readings: { get: () => Promise.resolve(readings) },
-    probeSource: () => Promise.resolve({ reachability: { ok: true, reason: "SourceReachable", message: "ok" }, lag: 3 }),
+    probes: { latest: () => ({ at: 0, reachability: { ok: true, reason: "SourceReachable", message: "ok" }, lag: 3 }), forget: () => undefined },
     events: { record: (_o, type, reason) => Promise.resolve(void cluster.writes.push(`EVENT ${type} ${reason}`)) },
   });
   return { cluster, reconciler, ch: { calls } };
 }
 
 describe("Reconciler", () => {
-  it("sets up a new pipe: finalizer, user Secret, ClickHouse, ConfigMap, Deployment, status and an Event", async () => {
+  it("sets up a new pipe: finalizer, user Secret, ClickHouse, ConfigMap, Deployment and status (no Event for its first phase)", async () => {
     const { cluster, reconciler, ch } = setup(pipeObject());
     expect(await reconciler.reconcile("a/events", log)).toEqual({});
     expect(cluster.writes).toEqual([
@@ -101,7 +108,6 @@ describe("Reconciler", () => {
       "PATCH serviceaccounts",
       "PATCH configmaps",
       "PATCH deployments",
-      "EVENT Normal Reconciling",
       "PATCH clickpipes/status",
     ]);
     expect(ch.calls).toEqual(["setup admin generated-password"]);
@@ -133,6 +139,8 @@ describe("Reconciler", () => {
     const { cluster, reconciler, ch } = setup(pipeObject({ state: "Stopped" }));
     await reconciler.reconcile("a/events", log);
     expect(ch.calls).toEqual([]);
+    // no user Secret until the pipe first runs: its ClickHouse user does not exist yet
+    expect(cluster.writes).toEqual(["PATCH clickpipes", "PATCH serviceaccounts", "PATCH configmaps", "PATCH deployments", "PATCH clickpipes/status"]);
     expect((cluster.kind("deployments").get("a/events")!.spec as { replicas: number }).replicas).toBe(0);
     expect(cluster.kind("clickpipes").get("a/events")!.status).toMatchObject({ phase: "Stopped" });
   });
@@ -145,6 +153,13 @@ describe("Reconciler", () => {
     expect(cluster.writes).toEqual(["DELETE deployments", "PATCH clickpipes"]);
     expect(ch.calls).toEqual(["dropUser"]);
     expect(cluster.kind("clickpipes").get("a/events")!.metadata.finalizers).toEqual(["other"]);
+  });
+
+  it("stops the consumers of a pipe whose source reported Completed, and keeps it Completed", async () => {
+    const { cluster, reconciler } = setup(pipeObject(), [adminSecret], new Map([["a/events", { phase: { time: "2026-01-01T10:00:00.000Z", message: "Completed" } }]]));
+    await reconciler.reconcile("a/events", log);
+    expect((cluster.kind("deployments").get("a/events")!.spec as { replicas: number }).replicas).toBe(0);
+    expect(cluster.kind("clickpipes").get("a/events")!.status).toMatchObject({ phase: "Completed", replicas: { desired: 0 } });
   });
 
   it("reports an invalid spec without retrying", async () => {

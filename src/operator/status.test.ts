@@ -130,6 +130,51 @@ describe("computeStatus", () => {
   });
 });
 
+describe("lifecycle the source reports", () => {
+  it("shows Snapshot while the pipe would otherwise be Running, with Progressing SnapshotInProgress", () => {
+    const s = computeStatus(input(samplePipe(), { reportedPhase: "Snapshot" }));
+    expect(s.phase).toBe("Snapshot");
+    expect(cond(s, "Ready")).toMatchObject({ status: "True", reason: "ConsumersReady" });
+    expect(cond(s, "Progressing")).toMatchObject({ status: "True", reason: "SnapshotInProgress" });
+    expect(s.replicas?.desired).toBe(2);
+  });
+
+  it("does not show Snapshot before the consumers are up", () => {
+    expect(computeStatus(input(samplePipe(), { reportedPhase: "Snapshot", deployment: undefined })).phase).toBe("Provisioning");
+  });
+
+  it("completes: phase Completed, Ready=True reason Completed, no consumers", () => {
+    const s = computeStatus(input(samplePipe(), { reportedPhase: "Completed" }));
+    expect(s.phase).toBe("Completed");
+    expect(cond(s, "Ready")).toMatchObject({ status: "True", reason: "Completed" });
+    expect(s.replicas?.desired).toBe(0);
+  });
+
+  it("stays Completed without the log row, and is not failed by a source gone after completion", () => {
+    const pipe = samplePipe();
+    const done = computeStatus(input(pipe, { reportedPhase: "Completed" }));
+    const later = new Date(now.getTime() + 60 * 60_000);
+    const again = computeStatus(input(withStatus(pipe, done), { now: later, source: down, reportedPhase: undefined }));
+    expect(again.phase).toBe("Completed");
+    expect(again.replicas?.desired).toBe(0);
+  });
+});
+
+describe("destination failure from the consumers' refused inserts", () => {
+  it("goes Failed with DestinationUnreachableTimeout and 0 replicas once DestinationReachable has been False past the limit", () => {
+    const pipe = samplePipe();
+    const refused = { ok: false, reason: ConditionReason.DestinationUnreachable, message: "ClickHouse refuses the consumers' inserts since 2026-01-01T11:59:00.000Z: ACCESS_DENIED" };
+    const first = computeStatus(input(pipe, { destination: refused, destinationFailAfterMs: 20_000 }));
+    expect(first.phase).toBe("Running");
+    expect(cond(first, "DestinationReachable")).toMatchObject({ status: "False", reason: "DestinationUnreachable" });
+    const after = computeStatus(input(withStatus(pipe, first), { now: new Date(now.getTime() + 21_000), destination: refused, destinationFailAfterMs: 20_000 }));
+    expect(after.phase).toBe("Failed");
+    expect(cond(after, "Ready")).toMatchObject({ status: "False", reason: "DestinationUnreachableTimeout" });
+    expect(cond(after, "Ready")?.message).toContain("ACCESS_DENIED");
+    expect(after.replicas?.desired).toBe(0);
+  });
+});
+
 describe("statusEqual", () => {
   it("ignores key order and undefined fields", () => {
     expect(statusEqual({ a: 1, b: { c: 2, d: undefined } }, { b: { c: 2 }, a: 1 })).toBe(true);

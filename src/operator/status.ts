@@ -8,6 +8,8 @@ import {
   type Condition,
   type PipePhase,
 } from "../api/index.js";
+import { desiredReplicas } from "./desired.js";
+import { cappedReplicas } from "./source-support.js";
 
 /**
  * Status as a pure function of everything the reconciler observed. Deciding here, without
@@ -27,7 +29,31 @@ export interface PipeTotals {
   readonly recordErrors: number;
   /** RFC 3339. */
   readonly lastInsertTime?: string;
+  /** Sum over the pipe's streams of each stream's latest backlog, in the source's lag unit. */
+  readonly lag?: number;
+  /** The largest of the streams' latest backlogs (for lag in ms behind the tip, where a sum means nothing). */
+  readonly maxLag?: number;
 }
+
+/** One row the consumers wrote to clickpipes_log. */
+export interface Report {
+  /** RFC 3339. */
+  readonly time: string;
+  readonly message: string;
+}
+
+/** The latest row of each kind the consumers report in clickpipes_log. */
+export interface ConsumerReports {
+  /** DESTINATION_ERROR: a batch insert refused for a non-data reason (first failure of a streak). */
+  readonly destinationError?: Report;
+  /** SOURCE_ERROR: the source could not be reached or read (first failure of a streak). */
+  readonly sourceError?: Report;
+  /** PHASE: Snapshot | Running | Completed. */
+  readonly phase?: Report;
+}
+
+/** The lifecycle phases a source reports through its consumers. */
+export type ReportedPhase = "Snapshot" | "Running" | "Completed";
 
 export interface LastError {
   readonly time: string;
@@ -66,6 +92,8 @@ export interface StatusInput {
   readonly source?: Reachability;
   readonly destination?: Reachability;
   readonly lag?: number;
+  /** The phase the consumers last reported for this pipe (not a predecessor of the same name). */
+  readonly reportedPhase?: ReportedPhase;
   readonly sourceFailAfterMs: number;
   readonly destinationFailAfterMs: number;
 }
@@ -99,7 +127,7 @@ function unreachableForMs(pipe: ClickPipe, type: string, probe: Reachability | u
  */
 export function decideFailure(input: StatusInput): Failure | undefined {
   const { pipe, now } = input;
-  if (pipe.spec.state === "Stopped") return undefined;
+  if (pipe.spec.state === "Stopped" || isCompleted(input)) return undefined;
   const prev = pipe.status;
   if (prev?.phase === "Failed" && prev.observedGeneration === pipe.metadata.generation) {
     const ready = previousCondition(pipe, ConditionType.Ready);
@@ -116,11 +144,28 @@ export function decideFailure(input: StatusInput): Failure | undefined {
   return undefined;
 }
 
+/**
+ * A one-shot source that delivered everything and committed it: Completed for good, for this
+ * pipe (its status keeps it once the log row is gone); to run again, create the pipe anew.
+ */
+export function isCompleted(input: Pick<StatusInput, "pipe" | "reportedPhase">): boolean {
+  return input.reportedPhase === "Completed" || input.pipe.status?.phase === "Completed";
+}
+
 type ConditionDraft = Omit<Condition, "lastTransitionTime" | "observedGeneration">;
 
+const COMPLETED_MESSAGE = "the source delivered everything and it is committed; consumers stopped and are not restarted";
+
 function readyCondition(input: StatusInput, failure: Failure | undefined): { phase: PipePhase; ready: ConditionDraft } {
+  const { phase, ready } = lifecycleCondition(input, failure);
+  // Snapshot is what the pipe is doing while it would otherwise show Running.
+  return { phase: phase === "Running" && input.reportedPhase === "Snapshot" ? "Snapshot" : phase, ready };
+}
+
+function lifecycleCondition(input: StatusInput, failure: Failure | undefined): { phase: PipePhase; ready: ConditionDraft } {
   const { pipe, blocker, deployment } = input;
   const draft = (status: ConditionStatus, reason: ConditionReason, message: string): ConditionDraft => ({ type: ConditionType.Ready, status, reason, message });
+  if (isCompleted(input)) return { phase: "Completed", ready: draft(ConditionStatus.True, ConditionReason.Completed, COMPLETED_MESSAGE) };
   if (failure) return { phase: "Failed", ready: draft(ConditionStatus.False, failure.reason, failure.message) };
   if (blocker) return { phase: "Setup", ready: draft(ConditionStatus.False, blocker.reason, blocker.message) };
   if (pipe.spec.state === "Stopped") {
@@ -129,7 +174,7 @@ function readyCondition(input: StatusInput, failure: Failure | undefined): { pha
     return { phase: "Stopped", ready: draft(left > 0 ? ConditionStatus.False : ConditionStatus.True, ConditionReason.Stopped, msg) };
   }
   if (!deployment) return { phase: "Provisioning", ready: draft(ConditionStatus.False, ConditionReason.Reconciling, "creating the consumer Deployment") };
-  const desired = pipe.spec.scaling.replicas;
+  const desired = cappedReplicas(pipe.spec);
   if (desired === 0) return { phase: "Running", ready: draft(ConditionStatus.True, ConditionReason.ScaledToZero, "scaled to 0 replicas (spec.scaling.replicas: 0)") };
   const message = `${deployment.ready}/${desired} consumers ready`;
   if (deployment.ready >= desired) return { phase: "Running", ready: draft(ConditionStatus.True, ConditionReason.ConsumersReady, message) };
@@ -145,10 +190,12 @@ function reachabilityCondition(type: string, probe: Reachability | undefined, bl
   return { type, status: probe.ok ? ConditionStatus.True : ConditionStatus.False, reason: probe.reason, message: probe.message };
 }
 
-function progressingCondition(input: StatusInput, desired: number): ConditionDraft {
+function progressingCondition(input: StatusInput, phase: PipePhase, desired: number): ConditionDraft {
   const d = input.deployment;
   const type = ConditionType.Progressing;
-  if (d && (!d.current || d.updated < desired)) {
+  if (phase === "Snapshot") return { type, status: ConditionStatus.True, reason: ConditionReason.SnapshotInProgress, message: "the source is taking its initial snapshot" };
+  // A Deployment at 0 replicas rolls out no pod: nothing is progressing until it runs some.
+  if (d && desired > 0 && (!d.current || d.updated < desired)) {
     return { type, status: ConditionStatus.True, reason: ConditionReason.RolloutInProgress, message: `${d.updated}/${desired} consumers updated` };
   }
   return { type, status: ConditionStatus.False, reason: ConditionReason.Reconciled, message: "consumers match the spec" };
@@ -189,7 +236,7 @@ export function computeStatus(input: StatusInput): ClickPipeStatus {
   const failure = decideFailure(input);
   const { phase, ready } = readyCondition(input, failure);
   const stopped = pipe.spec.state === "Stopped";
-  const desired = failure || stopped ? 0 : pipe.spec.scaling.replicas;
+  const desired = desiredReplicas({ ...pipe, status: { ...pipe.status, phase } });
   const blockerOn = (on: Blocker["on"]): Blocker | undefined => (input.blocker?.on === on ? input.blocker : undefined);
   const conditions = withTransitions(
     pipe,
@@ -197,7 +244,7 @@ export function computeStatus(input: StatusInput): ClickPipeStatus {
       ready,
       reachabilityCondition(ConditionType.SourceReachable, input.source, blockerOn("source"), stopped),
       reachabilityCondition(ConditionType.DestinationReachable, input.destination, blockerOn("destination"), stopped),
-      progressingCondition(input, desired),
+      progressingCondition(input, phase, desired),
     ],
     input.now,
   );

@@ -1,10 +1,20 @@
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { repoRoot } from "../stack/env.js";
-import { type Consumer, clickhouse, count, createTopic, produce, queryRows, startConsumer, stopConsumer, uniqueName, waitFor, writePipeFile } from "./ingest-helpers.js";
+import {
+  type Consumer,
+  clickhouse,
+  count,
+  createTopic,
+  kafkaPipe,
+  produce,
+  provisionPipe,
+  queryRows,
+  startConsume,
+  startConsumer,
+  stopConsumer,
+  uniqueName,
+  waitFor,
+  writePipeFile,
+} from "./ingest-helpers.js";
 
 const env = inject("stackEnv");
 const ch = clickhouse(env);
@@ -25,45 +35,14 @@ function httpPortOf(consumer: Consumer): number {
 }
 
 describe("clickpipes consume and the consumer's endpoints", () => {
-  it("reads CLICKPIPE_CONFIG_FILE and Secrets under CLICKPIPE_SECRETS_DIR, and serves health and metrics", async () => {
+  it("runs as the pipe's own user with only the destinationOnly grants, on tables the operator created, and serves health and metrics", async () => {
     const topic = uniqueName("consume");
     await createTopic(env, topic, 2);
     await produce(env, topic, Array.from({ length: 300 }, (_, i) => ({ value: i === 5 ? "oops" : JSON.stringify({ id: i }) })), 2);
-    const dir = mkdtempSync(join(tmpdir(), "consume-"));
-    const secrets = join(dir, "secrets");
-    mkdirSync(join(secrets, "ch-pipe-user"), { recursive: true });
-    writeFileSync(join(secrets, "ch-pipe-user", "username"), env.CLICKHOUSE_USER!);
-    writeFileSync(join(secrets, "ch-pipe-user", "password"), env.CLICKHOUSE_PASSWORD!);
-    const config = join(dir, "pipe.json");
-    writeFileSync(
-      config,
-      JSON.stringify({
-        apiVersion: "clickpipes.io/v1alpha1",
-        kind: "ClickPipe",
-        metadata: { name: "consumed", namespace: "team-a", uid: "0000" },
-        spec: {
-          source: { kafka: { brokers: env.KAFKA_BROKERS, topics: topic } },
-          destination: {
-            clickhouse: { url: env.CLICKHOUSE_URL, credentialsSecretRef: { name: "ch-pipe-user" } },
-            database: db,
-            table: "consumed",
-            columns: [{ name: "id", type: "UInt32" }],
-          },
-          settings: { streamingMaxInsertWaitTime: "1s" },
-        },
-      }),
-    );
-    const logFile = join(dir, "consumer.log");
-    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli/main.ts"), "consume"], {
-      cwd: repoRoot,
-      env: { ...process.env, CLICKPIPE_CONFIG_FILE: config, CLICKPIPE_SECRETS_DIR: secrets, CLICKPIPES_HTTP_PORT: "0" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let log = "";
-    child.stdout.on("data", (d: Buffer) => (log += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (log += d.toString()));
-    const exited = new Promise<number | null>((r) => child.once("exit", r));
-    const consumer: Consumer = { child, logFile, exited, log: () => log };
+    const pipe = kafkaPipe(env, { name: "consumed", namespace: "team-a", database: db, table: "consumed", topic, columns: [{ name: "id", type: "UInt32" }] });
+    const user = await provisionPipe(ch, pipe);
+    const consumer = startConsume(pipe, user);
+    const log = (): string => consumer.log();
     try {
       await waitFor("299 rows", async () => (await count(ch, `SELECT count() c FROM ${db}.consumed`)) === 299, 90_000, consumer);
       const port = httpPortOf(consumer);
@@ -80,8 +59,8 @@ describe("clickpipes consume and the consumer's endpoints", () => {
       expect(metrics).toMatch(/clickpipes_record_errors_total\{pipe="team-a\/consumed",error_type="DECODE_ERROR"\} 1/);
       expect(metrics).toMatch(/clickpipes_insert_duration_seconds_count\{pipe="team-a\/consumed"\} [1-9]/);
       expect(metrics).toMatch(/clickpipes_consumer_lag\{pipe="team-a\/consumed",topic="[^"]+",partition="[01]"\} 0/);
-      for (const line of log.trim().split("\n")) expect(JSON.parse(line)).toMatchObject({ pipe: "team-a/consumed" });
-      expect(log).not.toContain(env.CLICKHOUSE_PASSWORD!);
+      for (const line of log().trim().split("\n")) expect(JSON.parse(line)).toMatchObject({ pipe: "team-a/consumed" });
+      expect(log()).not.toContain(user.password);
       expect(await stopConsumer(consumer)).toBe(0);
     } finally {
       await stopConsumer(consumer, "SIGKILL");

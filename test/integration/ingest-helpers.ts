@@ -1,9 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ClickHouseClient } from "@clickhouse/client";
 import type { KafkaConfig, Message } from "kafkajs";
+import { type ClickPipe, parseClickPipe } from "../../src/api/index.js";
+import { createPipeTables, pipeTableSpecs } from "../../src/clickhouse/pipe-tables.js";
+import { createUserSql, grantsSql, pipeUserName, setPasswordSql } from "../../src/clickhouse/users.js";
+import { sourcePlugin } from "../../src/sources/registry.js";
 import { kafka, type StackEnv } from "../helpers/stack-clients.js";
 import { stringify } from "yaml";
 import type { StackContext } from "../stack/component.js";
@@ -167,4 +172,78 @@ export async function privateComponent(name: "kafka" | "clickhouse"): Promise<Pr
       rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface PipeUser {
+  readonly user: string;
+  readonly password: string;
+}
+
+/**
+ * What the operator does before a consumer starts, with the admin client: the pipe's tables
+ * (the product's own setup) and its ClickHouse user with the `destinationOnly` grants.
+ */
+export async function provisionPipe(admin: ClickHouseClient, pipe: ClickPipe): Promise<PipeUser> {
+  const plugin = sourcePlugin(pipe.spec);
+  if (plugin === undefined) throw new Error(`no plugin for ${JSON.stringify(Object.keys(pipe.spec.source))}`);
+  const tables = plugin.tables(pipe.spec);
+  const outcomes = await createPipeTables(admin, pipeTableSpecs(pipe.spec, tables));
+  const failed = outcomes.find((o) => !o.ok);
+  if (failed !== undefined) throw new Error(`setup failed: ${JSON.stringify(failed)}`);
+  const user = pipeUserName(`${pipe.metadata.namespace ?? "default"}/${pipe.metadata.name}`);
+  const password = randomBytes(12).toString("hex");
+  const db = pipe.spec.destination.database;
+  for (const sql of [createUserSql(user, password, db), setPasswordSql(user, password), ...grantsSql({ kind: "destinationOnly" }, db, tables, user)]) {
+    await admin.command({ query: sql });
+  }
+  return { user, password };
+}
+
+/**
+ * `clickpipes consume` as a child process, as in a consumer pod: the resolved pipe in
+ * CLICKPIPE_CONFIG_FILE (its ClickHouse credentials pointing at the pipe user's Secret) and
+ * the Secrets as files under CLICKPIPE_SECRETS_DIR.
+ */
+export function startConsume(pipe: ClickPipe, user: PipeUser, extraSecrets: Record<string, Record<string, string>> = {}): Consumer {
+  const dir = mkdtempSync(join(tmpdir(), "consume-"));
+  const secretsDir = join(dir, "secrets");
+  const secrets = { "pipe-user": { username: user.user, password: user.password }, ...extraSecrets };
+  for (const [name, keys] of Object.entries(secrets)) {
+    mkdirSync(join(secretsDir, name), { recursive: true });
+    for (const [key, value] of Object.entries(keys)) writeFileSync(join(secretsDir, name, key), value);
+  }
+  const resolved = { ...pipe, spec: { ...pipe.spec, destination: { ...pipe.spec.destination, clickhouse: { ...pipe.spec.destination.clickhouse, credentialsSecretRef: { name: "pipe-user" } } } } };
+  const config = join(dir, "pipe.json");
+  writeFileSync(config, JSON.stringify(resolved));
+  const logFile = join(dir, "consumer.log");
+  const out = createWriteStream(logFile);
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "src/cli/main.ts"), "consume"], {
+    cwd: repoRoot,
+    env: { ...process.env, CLICKPIPE_CONFIG_FILE: config, CLICKPIPE_SECRETS_DIR: secretsDir, CLICKPIPES_HTTP_PORT: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, logFile, exited, log: () => readFileSync(logFile, "utf8") };
+}
+
+/** A Kafka → ClickHouse ClickPipe object, as the operator would resolve it. */
+export function kafkaPipe(env: StackEnv, o: { name: string; namespace?: string; database: string; table: string; topic: string; columns: readonly { name: string; type: string }[] }): ClickPipe {
+  return parseClickPipe({
+    apiVersion: "clickpipes.io/v1alpha1",
+    kind: "ClickPipe",
+    metadata: { name: o.name, namespace: o.namespace ?? "test", uid: randomBytes(8).toString("hex") },
+    spec: {
+      source: { kafka: { brokers: env.KAFKA_BROKERS, topics: o.topic } },
+      destination: {
+        clickhouse: { url: env.CLICKHOUSE_URL, credentialsSecretRef: { name: "ch-admin" } },
+        database: o.database,
+        table: o.table,
+        managedTable: true,
+        columns: o.columns,
+      },
+      settings: { streamingMaxInsertWaitTime: "1s" },
+    },
+  });
 }

@@ -54,28 +54,33 @@ ConfigMaps, Secrets and service accounts it owns there, and Events. Shared by th
 and the per-namespace Roles so both modes grant the same.
 */}}
 {{- define "clickpipes.pipeRules" -}}
+{{- /* Least privilege: only the verbs the operator uses (server-side apply is create + patch; it never updates or deletes what GC removes). */ -}}
 - apiGroups: [clickpipes.io]
   resources: [clickpipes]
-  verbs: [get, list, watch, update, patch]
+  verbs: [get, list, watch, patch]
 - apiGroups: [clickpipes.io]
   resources: [clickpipes/status]
-  verbs: [get, update, patch]
+  verbs: [patch]
+# ownerReferences with blockOwnerDeletion on the objects a pipe owns
 - apiGroups: [clickpipes.io]
   resources: [clickpipes/finalizers]
   verbs: [update]
+# deleted on finalization so consumers stop before the pipe's ClickHouse user is dropped
 - apiGroups: [apps]
   resources: [deployments]
-  verbs: [get, list, watch, create, update, patch, delete]
+  verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [""]
-  resources: [configmaps, secrets]
-  verbs: [get, list, watch, create, update, patch, delete]
+  resources: [configmaps]
+  verbs: [get, list, watch, create, patch]
+# get: the Secrets pipes reference, read by name; list/watch: only the operator's own
+# (label selector app.kubernetes.io/managed-by=clickpipes-operator; RBAC cannot narrow by label)
+- apiGroups: [""]
+  resources: [secrets]
+  verbs: [get, list, watch, create, patch]
 - apiGroups: [""]
   resources: [serviceaccounts]
-  verbs: [get, list, watch, create, update, patch]
+  verbs: [create, patch]
 - apiGroups: [""]
   resources: [events]
-  verbs: [create, patch]
-- apiGroups: [events.k8s.io]
-  resources: [events]
-  verbs: [create, patch]
+  verbs: [create]
 {{- end }}

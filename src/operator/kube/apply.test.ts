@@ -30,14 +30,14 @@ describe("applyIfChanged", () => {
 
   it("server-side applies with the operator's field manager when the object differs or is missing", async () => {
     const api = new RecordingApi();
-    expect(await applyIfChanged(api, "/api/v1/namespaces/ns/configmaps/x", desired, undefined)).toBe(true);
+    expect(await applyIfChanged(api, "/api/v1/namespaces/ns/configmaps/x", desired, undefined)).toEqual({});
     expect(api.calls).toEqual([{ method: "PATCH", path: "/api/v1/namespaces/ns/configmaps/x", contentType: "application/apply-patch+yaml", query: { fieldManager: "clickpipes-operator", force: true } }]);
   });
 
   it("does not write when the existing object already matches", async () => {
     const api = new RecordingApi();
     const existing: KubeObject = { ...desired, metadata: { ...desired.metadata, resourceVersion: "5" } };
-    expect(await applyIfChanged(api, "/p", desired, existing)).toBe(false);
+    expect(await applyIfChanged(api, "/p", desired, existing)).toBeUndefined();
     expect(api.calls).toEqual([]);
   });
 });

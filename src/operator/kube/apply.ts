@@ -38,12 +38,12 @@ export const FIELD_MANAGER = "clickpipes-operator";
 
 /**
  * Server-side apply of `desired` at `path`, skipped when `existing` (from the informer cache)
- * already holds every desired field. Returns whether a write happened.
+ * already holds every desired field. Returns the object as written, or undefined when no
+ * write was needed, so the caller can put it in its cache before the watch brings it.
  */
-export async function applyIfChanged(api: ApiRequester, path: string, desired: object, existing: KubeObject | undefined): Promise<boolean> {
-  if (existing && isSubset(desired, existing)) return false;
-  await api.request("PATCH", path, { query: { fieldManager: FIELD_MANAGER, force: true }, body: desired, contentType: PATCH_APPLY });
-  return true;
+export async function applyIfChanged(api: ApiRequester, path: string, desired: object, existing: KubeObject | undefined): Promise<KubeObject | undefined> {
+  if (existing && isSubset(desired, existing)) return undefined;
+  return api.request<KubeObject>("PATCH", path, { query: { fieldManager: FIELD_MANAGER, force: true }, body: desired, contentType: PATCH_APPLY });
 }
 
 /** Merge-patch the status subresource; the operator never writes spec. */

@@ -1,3 +1,4 @@
+import { backoffDelay } from "../../ingest/retry.js";
 import type { KubeList, KubeObject, KubeStatus, RequestOptionsLite, WatchEvent } from "./client.js";
 import { KubeApiError } from "./client.js";
 
@@ -127,7 +128,8 @@ export class Informer {
         failures++;
         needList = error instanceof GoneError || (error instanceof KubeApiError && error.gone) || failures >= 3;
         this.opts.onError(error, needList);
-        if (!(error instanceof GoneError)) await sleep(Math.min(30_000, (this.opts.retryBaseMs ?? 500) * 2 ** Math.min(failures, 6)));
+        // the ingest core's one backoff, with jitter so informers that failed together do not retry in step
+        if (!(error instanceof GoneError)) await sleep(backoffDelay(failures, { initialMs: this.opts.retryBaseMs ?? 500, maxMs: 30_000 }));
       }
     }
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { KafkaSourceSchema } from "../../api/index.js";
 import { ConfigError } from "../../ingest/errors.js";
 import { secretsFromDocuments } from "../../ingest/secrets.js";
-import { defaultConsumerGroup, kafkaClientConfig } from "./config.js";
+import { kafkaClientConfig } from "./config.js";
 
 const secrets = secretsFromDocuments([
   { metadata: { name: "creds" }, stringData: { username: "alice", password: "s3cret" } },
@@ -14,10 +14,6 @@ const spec = (fields: Record<string, unknown>): ReturnType<typeof KafkaSourceSch
   KafkaSourceSchema.parse({ brokers: "b1:9092, b2:9092", topics: "t", ...fields });
 
 describe("Kafka client config", () => {
-  it("derives the consumer group from the pipe as ClickPipes does", () => {
-    expect(defaultConsumerGroup("analytics", "events")).toBe("clickpipes-analytics-events");
-  });
-
   it("connects in plaintext without authentication by default, to every broker", () => {
     const config = kafkaClientConfig(spec({}), secrets, "c");
     expect(config.brokers).toEqual(["b1:9092", "b2:9092"]);

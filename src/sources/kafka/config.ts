@@ -4,11 +4,6 @@ import { type KafkaSource, SecretKeys, kafkaUsesTls, splitList } from "../../api
 import { ConfigError } from "../../ingest/errors.js";
 import type { SecretResolver } from "../../ingest/secrets.js";
 
-/** Default consumer group, as ClickPipes derives it from the pipe's identity. */
-export function defaultConsumerGroup(namespace: string, name: string): string {
-  return `clickpipes-${namespace}-${name}`;
-}
-
 /**
  * Event Hubs' Kafka surface takes SASL PLAIN with the literal user `$ConnectionString` and the
  * connection string as the password, over TLS on port 9093.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classifyKafkaFailure, kafkaLag } from "./source-probe.js";
+import { classifyKafkaFailure, kafkaLag } from "./probe.js";
 
 describe("kafkaLag", () => {
   it("sums records behind the high watermark, counting uncommitted partitions from their low watermark", () => {

@@ -1,21 +1,16 @@
 import { Kafka, logLevel, type Admin } from "kafkajs";
-import { ConditionReason, defaultConsumerGroup, splitList, type ClickPipe, type KafkaSource } from "../api/index.js";
-import type { SecretResolver } from "../ingest/secrets.js";
-import { kafkaClientConfig } from "../sources/kafka/config.js";
-import type { Reachability } from "./status.js";
+import { ConditionReason, defaultConsumerGroup, splitList, type ClickPipe, type KafkaSource } from "../../api/index.js";
+import type { SecretResolver } from "../../ingest/secrets.js";
+import type { SourceProbeResult } from "../plugin.js";
+import { kafkaClientConfig } from "./config.js";
+
+type Reachability = SourceProbeResult["reachability"];
 
 /**
  * Reachability of a pipe's source from the operator, with the pipe's own credentials, and
  * the source's backlog where it can tell. Kafka: connect an admin client, describe the
  * cluster, and compare the group's committed offsets with the topics' high watermarks.
  */
-
-export interface SourceProbeResult {
-  readonly reachability: Reachability;
-  readonly lag?: number;
-}
-
-export type SourceProber = (pipe: ClickPipe, secrets: SecretResolver) => Promise<SourceProbeResult | undefined>;
 
 /** Records behind the high watermark over all partitions; a partition without a commit counts from its low watermark. */
 export function kafkaLag(
@@ -65,7 +60,9 @@ async function measureLag(admin: Admin, source: KafkaSource, group: string): Pro
   return kafkaLag(topicOffsets, committed);
 }
 
-export async function probeKafka(pipe: ClickPipe, source: KafkaSource, secrets: SecretResolver, timeoutMs: number): Promise<SourceProbeResult> {
+export async function probeKafka(pipe: ClickPipe, secrets: SecretResolver, timeoutMs: number): Promise<SourceProbeResult> {
+  const source = pipe.spec.source.kafka;
+  if (source === undefined) throw new Error("probeKafka: spec.source.kafka is not set");
   let admin: Admin;
   try {
     const config = kafkaClientConfig(source, secrets, "clickpipes-operator");
@@ -92,13 +89,4 @@ export async function probeKafka(pipe: ClickPipe, source: KafkaSource, secrets: 
   } finally {
     await admin.disconnect();
   }
-}
-
-/** Probes the pipe's source kind; undefined for kinds the operator cannot probe yet. */
-export function sourceProber(timeoutMs: number): SourceProber {
-  return async (pipe, secrets) => {
-    const kafka = pipe.spec.source.kafka;
-    if (kafka) return probeKafka(pipe, kafka, secrets, timeoutMs);
-    return undefined;
-  };
 }

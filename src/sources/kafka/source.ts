@@ -2,7 +2,8 @@ import { type Admin, type Consumer, type EachBatchPayload, type IHeaders, Kafka,
 import { type KafkaSource as KafkaSpec, splitList } from "../../api/index.js";
 import { SourceError, errorMessage } from "../../ingest/errors.js";
 import type { Logger } from "../../ingest/logger.js";
-import { type Checkpoint, type RawRecord, type RecordSink, type Source, positionKey } from "../../ingest/source.js";
+import type { Checkpoint, RawRecord, RecordSink, Source } from "../../ingest/source.js";
+import type { KafkaMeta } from "./virtual-columns.js";
 
 export interface KafkaSourceOptions {
   readonly spec: KafkaSpec;
@@ -33,17 +34,31 @@ function headerPairs(headers: IHeaders | undefined): readonly (readonly [string,
   return pairs ?? NO_HEADERS;
 }
 
+/** The stream of a topic partition, as positions and state rows name it. */
+export function kafkaStream(topic: string, partition: number): string {
+  return `${topic}/${partition}`;
+}
+
+/** `topic/partition` back to its parts (topic names cannot hold '/'). */
+export function parseKafkaStream(stream: string): { topic: string; partition: number } {
+  const at = stream.lastIndexOf("/");
+  return { topic: stream.slice(0, at), partition: Number(stream.slice(at + 1)) };
+}
+
 /**
  * The key is copied out of the fetch response (a slice would pin the whole response for as
  * long as a batch holds the record); the value is copied by the batch that keeps it.
+ * Records without headers share their batch's meta object.
  */
-function toRecord(topic: string, partition: number, m: KafkaMessage): RawRecord {
+function toRecord(stream: string, shared: KafkaMeta, m: KafkaMessage): RawRecord {
+  const headers = headerPairs(m.headers);
   return {
     value: m.value,
     key: m.key === null ? null : Buffer.from(m.key),
     timestamp: Number(m.timestamp),
-    headers: headerPairs(m.headers),
-    position: { topic, partition, offset: m.offset },
+    stream,
+    position: m.offset,
+    meta: headers === NO_HEADERS ? shared : { ...shared, headers },
   };
 }
 
@@ -94,7 +109,9 @@ export class KafkaRecordSource implements Source {
       await this.consumer.subscribe({ topics: this.topics, fromBeginning: this.opts.spec.offset.strategy !== "from_latest" });
     } catch (err) {
       throw new SourceError(`cannot connect to Kafka (${this.opts.client.brokers.toString()}): ${errorMessage(err)}`, {
-        retriable: false,
+        // Brokers that refuse us now (down, credentials, ACLs) may accept us later: the consumer keeps
+        // trying and reports it, and the operator fails the pipe after the source threshold.
+        retriable: true,
         cause: err,
         context: { groupId: this.opts.groupId },
       });
@@ -121,7 +138,8 @@ export class KafkaRecordSource implements Source {
   async commit(checkpoints: readonly Checkpoint[]): Promise<void> {
     if (checkpoints.length === 0) return;
     try {
-      await this.consumer.commitOffsets(checkpoints.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.nextOffset })));
+      // A checkpoint names the last record in; Kafka's committed offset is the next one to read.
+      await this.consumer.commitOffsets(checkpoints.map((c) => ({ ...parseKafkaStream(c.stream), offset: (BigInt(c.position) + 1n).toString() })));
     } catch (err) {
       const type = (err as { type?: unknown }).type;
       if (typeof type === "string" && REBALANCE_ERRORS.has(type)) {
@@ -152,7 +170,9 @@ export class KafkaRecordSource implements Source {
 
   private async handle(payload: EachBatchPayload, sink: RecordSink): Promise<void> {
     const { batch } = payload;
-    const records = batch.messages.map((m) => toRecord(batch.topic, batch.partition, m));
+    const stream = kafkaStream(batch.topic, batch.partition);
+    const shared: KafkaMeta = { topic: batch.topic, partition: batch.partition, headers: NO_HEADERS };
+    const records = batch.messages.map((m) => toRecord(stream, shared, m));
     // A long insert (ClickHouse down, retrying) must not get this member evicted from the group.
     const beat = setInterval(() => {
       payload.heartbeat().catch((err: unknown) => this.opts.logger.debug({ err: errorMessage(err) }, "heartbeat failed"));
@@ -163,8 +183,7 @@ export class KafkaRecordSource implements Source {
       clearInterval(beat);
     }
     payload.resolveOffset(batch.lastOffset());
-    const key = positionKey(batch);
-    this.lagByKey.set(key, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n)));
+    this.lagByKey.set(stream, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n)));
   }
 
   /** from_timestamp applies to a group with no committed offsets: seek each partition to the first offset at or after the time. */

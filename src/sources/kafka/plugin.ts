@@ -1,0 +1,48 @@
+import { MAX_REPLICAS, SecretKeys, defaultConsumerGroup, secretReferences, type ClickPipeSpec } from "../../api/index.js";
+import { ConfigError } from "../../ingest/errors.js";
+import type { SourcePlugin } from "../plugin.js";
+import { kafkaClientConfig } from "./config.js";
+import { probeKafka } from "./probe.js";
+import { KafkaRecordSource } from "./source.js";
+import { KAFKA_VIRTUAL_COLUMNS } from "./virtual-columns.js";
+
+function kafkaSpec(spec: Pick<ClickPipeSpec, "source">): NonNullable<ClickPipeSpec["source"]["kafka"]> {
+  const kafka = spec.source.kafka;
+  if (kafka === undefined) throw new ConfigError("the Kafka plugin was given a pipe without spec.source.kafka");
+  return kafka;
+}
+
+/** Kafka and its kin (Confluent, MSK, Event Hubs, Redpanda, WarpStream) through a kafkajs consumer group. */
+export const kafkaPlugin: SourcePlugin = {
+  kind: "kafka",
+  // Partitions are shared by the consumer group, so replicas beyond the partition count idle; the API caps replicas.
+  capabilities: () => ({ maxReplicas: MAX_REPLICAS, mode: "continuous", lagUnit: "records", positions: "source" }),
+  virtualColumns: KAFKA_VIRTUAL_COLUMNS,
+  secretReferences: (spec) => secretReferences(spec).filter((r) => r.path.startsWith("spec.source.")),
+  tables: (spec) => (spec.destination.table === undefined ? [] : [spec.destination.table]),
+  format(spec, secrets) {
+    const kafka = kafkaSpec(spec);
+    const registry = kafka.schemaRegistry;
+    if (kafka.format === "JSONEachRow" || registry === undefined) return { format: "JSONEachRow" };
+    const creds = registry.credentialsSecretRef;
+    return {
+      format: kafka.format,
+      schemaRegistry: {
+        url: registry.url,
+        ...(creds === undefined ? {} : { username: secrets.get(creds.name, SecretKeys.username), password: secrets.get(creds.name, SecretKeys.password) }),
+      },
+    };
+  },
+  probe: probeKafka,
+  open(ctx) {
+    const kafka = kafkaSpec(ctx.pipe.spec);
+    const { metadata } = ctx.pipe;
+    return new KafkaRecordSource({
+      spec: kafka,
+      client: kafkaClientConfig(kafka, ctx.secrets, `clickpipes-${metadata.namespace ?? "default"}-${metadata.name}`),
+      groupId: kafka.consumerGroup ?? defaultConsumerGroup(ctx.pipe),
+      logger: ctx.logger,
+      onFatal: ctx.onFatal,
+    });
+  },
+};

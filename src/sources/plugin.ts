@@ -1,0 +1,93 @@
+/**
+ * The contract between a source plugin (one folder under src/sources/) and everything else:
+ * the ingest core, the CLI and the operator know a source only through this shape, found in
+ * the registry by the spec's source kind. Adding a source is adding a folder that exports a
+ * `SourcePlugin` and one line in registry.ts.
+ */
+import type { ClickPipe, ClickPipeSpec, ConditionReason, SecretReference, SourceKind } from "../api/index.js";
+import type { Logger } from "../ingest/logger.js";
+import type { SecretResolver } from "../ingest/secrets.js";
+import type { Checkpoint, RawRecord, Source } from "../ingest/source.js";
+
+/** How a source measures its backlog: records (Kafka), bytes, or milliseconds behind the tip (Kinesis). */
+export type LagUnit = "records" | "bytes" | "ms";
+
+export interface SourceCapabilities {
+  /** Most consumer replicas that can share the work; the operator caps spec.scaling.replicas at it. */
+  readonly maxReplicas: number;
+  /** continuous: runs until stopped; oneShot: delivers a finite set and then the pipe is Completed. */
+  readonly mode: "continuous" | "oneShot";
+  readonly lagUnit: LagUnit;
+  /**
+   * Where positions are kept: `source` (Kafka's committed offsets) or `checkpointStore`
+   * (the pipe's rows in clickpipes_state, read back with CheckpointStore.load).
+   */
+  readonly positions: "source" | "checkpointStore";
+}
+
+/** A column a source fills from the record itself rather than from its decoded value (`_offset`, `_key`...). */
+export interface VirtualColumn {
+  readonly name: string;
+  /** The raw value for a column of ClickHouse type `type` (the core coerces it). */
+  value(record: RawRecord, type: string): unknown;
+}
+
+/** How the record bytes are decoded; the core owns the decoders. */
+export interface RecordFormat {
+  /** JSONEachRow | AvroConfluent | ... as the spec names it. */
+  readonly format: string;
+  /** Confluent-API schema registry for AvroConfluent. */
+  readonly schemaRegistry?: { readonly url: string; readonly username?: string; readonly password?: string };
+}
+
+/** Outcome of the operator's reachability probe. */
+export interface SourceProbeResult {
+  readonly reachability: { readonly ok: boolean; readonly reason: ConditionReason; readonly message: string };
+  /** The backlog in the plugin's lag unit, where the probe can tell. */
+  readonly lag?: number;
+}
+
+/** Positions the pipe made durable in the checkpoint store (clickpipes_state), per stream. */
+export interface CheckpointStore {
+  load(): Promise<ReadonlyMap<string, string>>;
+}
+
+/** Everything a plugin gets to open its source in a consumer. */
+export interface SourceContext {
+  readonly pipe: ClickPipe;
+  readonly secrets: SecretResolver;
+  readonly logger: Logger;
+  readonly checkpoints: CheckpointStore;
+  /** This consumer's place among the pipe's replicas (index in [0, count)), for sources that split work themselves. */
+  readonly replica: { readonly index: number; readonly count: number };
+  /** The source failed for good: the consumer stops (uncommitted records come again). */
+  readonly onFatal: (err: Error) => void;
+  /** Aborted at shutdown: retry loops inside the source stop waiting. */
+  readonly signal: AbortSignal;
+}
+
+export interface SourcePlugin {
+  readonly kind: SourceKind;
+  /** What the source can do, for this spec (object storage is one-shot or continuous by its settings). */
+  capabilities(spec: ClickPipeSpec): SourceCapabilities;
+  /** Columns the source fills from the record, by their ClickPipes names. */
+  readonly virtualColumns: readonly VirtualColumn[];
+  /** Secrets (and their keys) the source reads; the operator mounts them, `validate` checks them. */
+  secretReferences(spec: ClickPipeSpec): SecretReference[];
+  /** Destination tables the pipe writes: the one `destination.table`, or one per table mapping (CDC). */
+  tables(spec: ClickPipeSpec): string[];
+  /** How record bytes are decoded. */
+  format(spec: ClickPipeSpec, secrets: SecretResolver): RecordFormat;
+  /**
+   * Reachability (and backlog) from the operator, with the pipe's own credentials. Optional:
+   * a plugin without one is reported by its consumers only.
+   */
+  probe?(pipe: ClickPipe, secrets: SecretResolver, timeoutMs: number): Promise<SourceProbeResult>;
+  /** The source for one consumer. Must not connect yet: `Source.start` does. */
+  open(ctx: SourceContext): Source;
+}
+
+/** The checkpoint of one stream, as `Checkpoint` objects. */
+export function checkpointsOf(positions: ReadonlyMap<string, string>): Checkpoint[] {
+  return [...positions].map(([stream, position]) => ({ stream, position }));
+}
