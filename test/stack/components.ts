@@ -7,6 +7,7 @@ import type { Component } from "./component.js";
 export const componentLoaders: Record<string, () => Promise<Component>> = {
   kafka: async () => (await import("./kafka.js")).kafka,
   clickhouse: async () => (await import("./clickhouse.js")).clickhouse,
+  kinesis: async () => (await import("./kinesis.js")).kinesis,
   kube: async () => (await import("./kube.js")).kube,
   kubelet: async () => (await import("./kubelet-component.js")).kubelet,
 };
