@@ -13,9 +13,8 @@
  * tables so the pipe works whatever the role holds.
  *
  * Grants only add, so a running consumer never loses a right it still needs halfway through
- * a setup. The other side of it: narrowing a pipe's mode (full → destinationOnly, or
- * another custom role) keeps the earlier grants until the user is dropped and re-created
- * (docs/security.md says how).
+ * a setup. When a pipe's grants change (full → destinationOnly, another custom role), the
+ * operator drops and re-creates its user first (src/operator/clickhouse-ops.ts).
  */
 import { createHash } from "node:crypto";
 import { quoteIdent, quoteString } from "./client.js";

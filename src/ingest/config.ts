@@ -57,16 +57,35 @@ export function httpPort(env: NodeJS.ProcessEnv): number {
 }
 
 /**
+ * The ordinal of a StatefulSet pod from its name (`<statefulset>-<ordinal>`), for clusters
+ * that do not put the `apps.kubernetes.io/pod-index` label on pods (before Kubernetes 1.28).
+ */
+export function ordinalOfPodName(podName: string): number | undefined {
+  const m = /-(\d+)$/.exec(podName);
+  return m?.[1] === undefined ? undefined : Number(m[1]);
+}
+
+/**
  * This consumer's place among its pipe's replicas, for sources that split their streams
  * between replicas themselves (Kinesis shards): CLICKPIPES_REPLICA_INDEX (0-based) and
- * CLICKPIPES_REPLICAS. Default: the only replica.
+ * CLICKPIPES_REPLICAS. In a StatefulSet the operator fills the index from the pod-index
+ * label, which is empty where the cluster sets no such label: the ordinal at the end of
+ * POD_NAME is used then. Default: the only replica.
  */
 export function replicaOf(env: NodeJS.ProcessEnv): { index: number; count: number } {
   const count = Number(env.CLICKPIPES_REPLICAS ?? "1");
-  const index = Number(env.CLICKPIPES_REPLICA_INDEX ?? "0");
   if (!Number.isInteger(count) || count < 1) {
     throw new ConfigError(`CLICKPIPES_REPLICAS=${JSON.stringify(env.CLICKPIPES_REPLICAS)} is not a replica count: use an integer of at least 1`);
   }
+  const indexText = env.CLICKPIPES_REPLICA_INDEX ?? "";
+  if (indexText === "" && env.POD_NAME !== undefined && env.POD_NAME !== "" && count > 1) {
+    const ordinal = ordinalOfPodName(env.POD_NAME);
+    if (ordinal === undefined || ordinal >= count) {
+      throw new ConfigError(`CLICKPIPES_REPLICA_INDEX is empty and POD_NAME=${JSON.stringify(env.POD_NAME)} ends in no ordinal from 0 to ${count - 1}: run the consumers as a StatefulSet or set CLICKPIPES_REPLICA_INDEX`);
+    }
+    return { index: ordinal, count };
+  }
+  const index = Number(indexText === "" ? "0" : indexText);
   if (!Number.isInteger(index) || index < 0 || index >= count) {
     throw new ConfigError(`CLICKPIPES_REPLICA_INDEX=${JSON.stringify(env.CLICKPIPES_REPLICA_INDEX)} is not a replica index: use an integer from 0 to ${count - 1}`);
   }

@@ -121,7 +121,8 @@ export async function runPipe(loaded: LoadedPipe, opts: RunOptions): Promise<num
     const running = start(loaded, { plugin, client, sink, metrics, logger, signals, signal: stopping.signal, columns, replica: opts.replica ?? { index: 0, count: 1 } });
     await startSource(running, logger, stopping.signal);
     ready = true;
-    logger.info({ limits: batchLimits(loaded.pipe) }, "consuming");
+    // The replica says which share of the work this consumer took (sources that split by index).
+    logger.info({ limits: batchLimits(loaded.pipe), replica: opts.replica ?? { index: 0, count: 1 } }, "consuming");
     const signal = await waitForStop(signals, opts.exitOnCompletion);
     return await shutdown(running, { logger, signal, fatal: signals.fatal, stopping, shutdownMs: opts.shutdownMs ?? 13_000 });
   } catch (err) {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { ClickHouseClient } from "@clickhouse/client";
 import { ConditionReason, pipeId, type ClickPipe } from "../api/index.js";
 import { createClickHouseClient, type SqlRunner } from "../clickhouse/client.js";
@@ -17,9 +18,15 @@ import type { Blocker } from "./status.js";
  * written when a pipe fails.
  */
 
-export type SetupOutcome = { readonly ok: true } | { readonly ok: false; readonly blocker: Blocker };
+/** `grants`: the fingerprint of the grants the pipe's user now has (recorded on its Secret). */
+export type SetupOutcome = { readonly ok: true; readonly grants?: string } | { readonly ok: false; readonly blocker: Blocker };
 
 /** Thrown when ClickHouse cannot be reached: retried, and reported as DestinationReachable=False. */
+/** A short, stable fingerprint of a user's grant statements. */
+export function grantsFingerprint(grants: readonly string[]): string {
+  return createHash("sha256").update(grants.join("\n")).digest("hex").slice(0, 16);
+}
+
 export class DestinationUnavailableError extends Error {
   constructor(readonly detail: ClickHouseError) {
     super(detail.message, { cause: detail });
@@ -121,7 +128,7 @@ export class ClickHouseOps {
    * DDL, start only after this. A network failure throws DestinationUnavailableError; a spec
    * that cannot work returns its blocker.
    */
-  async setup(pipe: ClickPipe, endpoint: Endpoint, password: string): Promise<SetupOutcome> {
+  async setup(pipe: ClickPipe, endpoint: Endpoint, password: string, previousGrants?: string): Promise<SetupOutcome> {
     let step = "table";
     try {
       const tables = pipeTables(pipe);
@@ -129,8 +136,7 @@ export class ClickHouseOps {
       const blocker = tablesBlocker(await createPipeTables(this.counted(endpoint), pipeTableSpecs(pipe.spec, tables)));
       if (blocker) return { ok: false, blocker };
       step = "user";
-      await this.user(pipe, endpoint, password, tables);
-      return { ok: true };
+      return { ok: true, grants: await this.user(pipe, endpoint, password, tables, previousGrants) };
     } catch (error) {
       const e = classifyClickHouseError(error);
       if (e.kind === "network") throw new DestinationUnavailableError(e);
@@ -138,12 +144,22 @@ export class ClickHouseOps {
     }
   }
 
-  private async user(pipe: ClickPipe, endpoint: Endpoint, password: string, tables: readonly string[]): Promise<void> {
+  /**
+   * The pipe's user with exactly its grants; returns their fingerprint. Grants only add, so
+   * when they differ from those last set up (`previousGrants`: permissions narrowed, a table
+   * dropped from the pipe) the user is dropped and created again first. Its consumers see one
+   * refused login at most, retried like any system error.
+   */
+  private async user(pipe: ClickPipe, endpoint: Endpoint, password: string, tables: readonly string[], previousGrants: string | undefined): Promise<string> {
     const d = pipe.spec.destination;
     const user = clickhouseUserName(pipe);
+    const grants = grantsSql(permissionsOf(pipe), d.database, tables, user);
+    const fingerprint = grantsFingerprint(grants);
+    if (previousGrants !== undefined && previousGrants !== fingerprint) await this.command(endpoint, dropUserSql(user), "user");
     await this.command(endpoint, createUserSql(user, password, d.database), "user");
     await this.command(endpoint, setPasswordSql(user, password), "user");
-    for (const sql of grantsSql(permissionsOf(pipe), d.database, tables, user)) await this.command(endpoint, sql, "user");
+    for (const sql of grants) await this.command(endpoint, sql, "user");
+    return fingerprint;
   }
 
   /** Drops the pipe's user; a network failure throws DestinationUnavailableError. */

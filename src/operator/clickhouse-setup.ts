@@ -6,7 +6,7 @@ import type { Blocker, Reachability } from "./status.js";
 
 /** The ClickHouse side, as the reconciler uses it (ClickHouseOps implements it). */
 export interface ClickHouseSide {
-  setup(pipe: ClickPipe, endpoint: Endpoint, password: string): Promise<SetupOutcome>;
+  setup(pipe: ClickPipe, endpoint: Endpoint, password: string, previousGrants?: string): Promise<SetupOutcome>;
   dropUser(pipe: ClickPipe, endpoint: Endpoint): Promise<void>;
   logSystemError(pipe: ClickPipe, endpoint: Endpoint, errorType: string, message: string): Promise<void>;
 }
@@ -17,6 +17,8 @@ export interface SetupResult {
   readonly endpoint?: Endpoint;
   /** Set when setup could not reach ClickHouse. */
   readonly destination?: Reachability;
+  /** The fingerprint of the grants the pipe's user has after this setup, when it ran. */
+  readonly grants?: string;
 }
 
 /** Setup (idempotent DDL and grants) is redone this often even when nothing changed, to repair drift. */
@@ -43,7 +45,9 @@ export class ClickHouseSetup {
     for (const k of this.done.keys()) if (k.startsWith(`${key}|`)) this.done.delete(k);
   }
 
-  async ensure(pipe: ClickPipe, endpoint: Endpoint, password: string, running: boolean, log: Logger): Promise<SetupResult> {
+  /** `user`: the pipe user's password and the grants fingerprint recorded for it, if any. */
+  async ensure(pipe: ClickPipe, endpoint: Endpoint, user: { password: string; previousGrants?: string }, running: boolean, log: Logger): Promise<SetupResult> {
+    const { password, previousGrants } = user;
     const memoKey = `${pipeId(pipe)}|${pipe.metadata.uid ?? ""}`;
     const fingerprint = JSON.stringify([pipe.metadata.generation, endpoint.url, endpoint.username, endpoint.password, password]);
     const memo = this.done.get(memoKey);
@@ -52,14 +56,14 @@ export class ClickHouseSetup {
     // Nothing writes for a stopped pipe: its tables and user are set up when it first runs.
     if (!running) return { ok: false };
     try {
-      const outcome = await this.clickhouse.setup(pipe, endpoint, password);
+      const outcome = await this.clickhouse.setup(pipe, endpoint, password, previousGrants);
       if (!outcome.ok) {
         log.warn({ reason: outcome.blocker.reason }, outcome.blocker.message);
         return { ok: false, blocker: outcome.blocker };
       }
       this.done.set(memoKey, { fingerprint, at: this.now().getTime() });
       log.info("ClickHouse tables and pipe user are set up");
-      return { ok: true };
+      return { ok: true, ...(outcome.grants === undefined ? {} : { grants: outcome.grants }) };
     } catch (error) {
       if (!(error instanceof DestinationUnavailableError)) throw error;
       log.warn({ err: error.message }, "ClickHouse unreachable during setup");

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { V1ConfigMap, V1Deployment, V1OwnerReference, V1ResourceRequirements, V1Secret, V1VolumeProjection } from "@kubernetes/client-node";
+import type { V1ConfigMap, V1Deployment, V1EnvVar, V1ObjectMeta, V1OwnerReference, V1PodTemplateSpec, V1ResourceRequirements, V1Secret, V1VolumeProjection } from "@kubernetes/client-node";
 import { API_GROUP_VERSION, KIND, PIPE_LABEL, SecretKeys, pipeId, secretReferences, type ClickPipe, type Scaling } from "../api/index.js";
 import { pipeUserName } from "../clickhouse/users.js";
 import { cappedReplicas } from "./source-support.js";
@@ -58,6 +58,7 @@ export interface ConsumerConfig {
 
 export const configMapName = (pipe: ClickPipe): string => `${pipe.metadata.name}-clickpipe`;
 export const userSecretName = (pipe: ClickPipe): string => `${pipe.metadata.name}-clickpipe-user`;
+/** The consumers' Deployment or StatefulSet (whichever the source needs) is named after the pipe. */
 export const deploymentName = (pipe: ClickPipe): string => pipe.metadata.name;
 
 /** The pipe's own ClickHouse user, named as src/clickhouse/users.ts names it. */
@@ -87,7 +88,8 @@ function meta(pipe: ClickPipe, name: string): V1ConfigMap["metadata"] & object {
 /**
  * The config consumers read: the validated spec with its defaults, the admin credentials
  * swapped for the pipe's own user, and without `state` and `scaling.replicas`, which the
- * Deployment carries (so scaling does not restart every consumer).
+ * workload carries (so scaling does not restart the consumers of a Deployment; a
+ * StatefulSet's consumers restart on a new count through their template's env instead).
  */
 export function resolvedPipeConfig(pipe: ClickPipe): Record<string, unknown> {
   const { state: _state, scaling, ...spec } = pipe.spec;
@@ -119,13 +121,30 @@ export function generatePassword(random: (n: number) => Buffer = randomBytes): s
 }
 
 /** The pipe user's Secret; the password of an existing Secret is kept so the user stays valid. */
-export function buildUserSecret(pipe: ClickPipe, existing: { data?: Record<string, string> } | undefined, newPassword: () => string = generatePassword): V1Secret {
+/**
+ * Annotation of the user Secret: a fingerprint of the grants last set up for the pipe's user.
+ * Grants only add, so when the desired grants differ (permissions narrowed, a table gone) the
+ * operator re-creates the user rather than leave it rights it should no longer have.
+ */
+export const GRANTS_ANNOTATION = "clickpipes.io/grants";
+
+/** The grants fingerprint recorded on a user Secret, if any. */
+export function recordedGrants(secret: { metadata?: { annotations?: Record<string, string> } } | undefined): string | undefined {
+  return secret?.metadata?.annotations?.[GRANTS_ANNOTATION];
+}
+
+export function buildUserSecret(
+  pipe: ClickPipe,
+  existing: { data?: Record<string, string>; metadata?: { annotations?: Record<string, string> } } | undefined,
+  newPassword: () => string = generatePassword,
+  grants: string | undefined = recordedGrants(existing),
+): V1Secret {
   const kept = existing?.data?.[SecretKeys.password];
   const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
   return {
     apiVersion: "v1",
     kind: "Secret",
-    metadata: meta(pipe, userSecretName(pipe)),
+    metadata: { ...meta(pipe, userSecretName(pipe)), ...(grants === undefined ? {} : { annotations: { [GRANTS_ANNOTATION]: grants } }) },
     type: "Opaque",
     data: { [SecretKeys.username]: b64(clickhouseUserName(pipe)), [SecretKeys.password]: kept ?? b64(newPassword()) },
   };
@@ -182,7 +201,7 @@ export function consumerResources(scaling: Scaling, presets: SizePresets = SIZE_
 }
 
 /**
- * Replicas the Deployment runs: none when the pipe is stopped, has failed or has completed;
+ * Replicas the consumer workload runs: none when the pipe is stopped, has failed or has completed;
  * else spec.scaling.replicas capped at what the source can use.
  */
 export function desiredReplicas(pipe: ClickPipe): number {
@@ -204,52 +223,66 @@ function projectedSecrets(pipe: ClickPipe): V1VolumeProjection[] {
   return consumerSecretMounts(pipe).map(({ name, keys }) => ({ secret: { name, items: keys.map((key) => ({ key, path: `${name}/${key}` })) } }));
 }
 
-export function buildConsumerDeployment(pipe: ClickPipe, config: ConsumerConfig): V1Deployment {
-  const labels = pipeLabels(pipe);
+/**
+ * The consumers' pod template, shared by the Deployment and the StatefulSet: labels, config
+ * hash, probes, volumes and resources. `extraEnv` comes after the contract's variables.
+ */
+export function buildConsumerPodTemplate(pipe: ClickPipe, config: ConsumerConfig, extraEnv: readonly V1EnvVar[] = []): V1PodTemplateSpec {
   const resources = consumerResources(pipe.spec.scaling, config.sizePresets);
   const heap = heapMiB(resources);
   const probe = (path: string, extra: Record<string, number>): Record<string, unknown> => ({ httpGet: { path, port: CONSUMER_HTTP_PORT }, ...extra });
   return {
+    metadata: { labels: pipeLabels(pipe), annotations: { [CONFIG_HASH_ANNOTATION]: config.configHash } },
+    spec: {
+      serviceAccountName: config.serviceAccount,
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: 30,
+      containers: [
+        {
+          name: CONSUMER_CONTAINER,
+          image: config.image,
+          command: [...CONSUMER_COMMAND],
+          env: [
+            { name: "CLICKPIPE_CONFIG_FILE", value: `${CONFIG_MOUNT_PATH}/${CONFIG_FILE_KEY}` },
+            { name: "CLICKPIPE_SECRETS_DIR", value: SECRETS_MOUNT_PATH },
+            { name: "CLICKPIPES_HTTP_PORT", value: String(CONSUMER_HTTP_PORT) },
+            ...(heap ? [{ name: "NODE_OPTIONS", value: `--max-old-space-size=${heap}` }] : []),
+            ...extraEnv,
+          ],
+          ports: [{ name: "http", containerPort: CONSUMER_HTTP_PORT, protocol: "TCP" }],
+          readinessProbe: probe("/readyz", { periodSeconds: 5, failureThreshold: 3 }),
+          livenessProbe: probe("/healthz", { initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 }),
+          resources,
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+          volumeMounts: [
+            { name: "pipe-config", mountPath: CONFIG_MOUNT_PATH, readOnly: true },
+            { name: "secrets", mountPath: SECRETS_MOUNT_PATH, readOnly: true },
+          ],
+        },
+      ],
+      volumes: [
+        { name: "pipe-config", configMap: { name: configMapName(pipe) } },
+        { name: "secrets", projected: { sources: projectedSecrets(pipe) } },
+      ],
+    },
+  };
+}
+
+/** Metadata of the consumers' workload (Deployment or StatefulSet): named after the pipe, owned by it, with the config hash. */
+export function workloadMetadata(pipe: ClickPipe, config: ConsumerConfig): V1ObjectMeta {
+  return { ...meta(pipe, deploymentName(pipe)), annotations: { [CONFIG_HASH_ANNOTATION]: config.configHash } };
+}
+
+/** Consumers of a source whose replicas are interchangeable (Kafka: the consumer group balances them). */
+export function buildConsumerDeployment(pipe: ClickPipe, config: ConsumerConfig): V1Deployment {
+  return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { ...meta(pipe, deploymentName(pipe)), annotations: { [CONFIG_HASH_ANNOTATION]: config.configHash } },
+    metadata: workloadMetadata(pipe, config),
     spec: {
       replicas: desiredReplicas(pipe),
       selector: { matchLabels: { [PIPE_LABEL]: pipe.metadata.name } },
-      template: {
-        metadata: { labels, annotations: { [CONFIG_HASH_ANNOTATION]: config.configHash } },
-        spec: {
-          serviceAccountName: config.serviceAccount,
-          automountServiceAccountToken: false,
-          terminationGracePeriodSeconds: 30,
-          containers: [
-            {
-              name: CONSUMER_CONTAINER,
-              image: config.image,
-              command: [...CONSUMER_COMMAND],
-              env: [
-                { name: "CLICKPIPE_CONFIG_FILE", value: `${CONFIG_MOUNT_PATH}/${CONFIG_FILE_KEY}` },
-                { name: "CLICKPIPE_SECRETS_DIR", value: SECRETS_MOUNT_PATH },
-                { name: "CLICKPIPES_HTTP_PORT", value: String(CONSUMER_HTTP_PORT) },
-                ...(heap ? [{ name: "NODE_OPTIONS", value: `--max-old-space-size=${heap}` }] : []),
-              ],
-              ports: [{ name: "http", containerPort: CONSUMER_HTTP_PORT, protocol: "TCP" }],
-              readinessProbe: probe("/readyz", { periodSeconds: 5, failureThreshold: 3 }),
-              livenessProbe: probe("/healthz", { initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 6 }),
-              resources,
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-              volumeMounts: [
-                { name: "pipe-config", mountPath: CONFIG_MOUNT_PATH, readOnly: true },
-                { name: "secrets", mountPath: SECRETS_MOUNT_PATH, readOnly: true },
-              ],
-            },
-          ],
-          volumes: [
-            { name: "pipe-config", configMap: { name: configMapName(pipe) } },
-            { name: "secrets", projected: { sources: projectedSecrets(pipe) } },
-          ],
-        },
-      },
+      template: buildConsumerPodTemplate(pipe, config),
     },
   };
 }

@@ -3,8 +3,8 @@ import { ClickPipeSchema, ConditionReason, validateWith, type ClickPipe } from "
 import { DestinationUnavailableError } from "./clickhouse-ops.js";
 import type { ClickHouseSide } from "./clickhouse-setup.js";
 import { FINALIZER } from "./desired.js";
-import { patchFinalizers, paths, type ApiRequester } from "./kube/apply.js";
-import { KubeApiError, type KubeObject } from "./kube/client.js";
+import { deleteIfPresent, patchFinalizers, type ApiRequester } from "./kube/apply.js";
+import type { KubeObject } from "./kube/client.js";
 import type { PipeSecrets } from "./pipe-secrets.js";
 
 /** core/v1 Events on the ClickPipe. */
@@ -24,6 +24,8 @@ export class Finalizer {
       readonly secrets: PipeSecrets;
       readonly events: EventRecorder;
       readonly now: () => Date;
+      /** The consumers' Deployment or StatefulSet the pipe owns, from the informer caches. */
+      readonly ownedWorkloads: (obj: KubeObject) => { path: string; uid: string | undefined }[];
     },
   ) {}
 
@@ -40,8 +42,9 @@ export class Finalizer {
   async finalize(obj: KubeObject, log: Logger): Promise<boolean> {
     const finalizers = obj.metadata.finalizers ?? [];
     if (!finalizers.includes(FINALIZER)) return false;
-    const ns = obj.metadata.namespace ?? "default";
-    await this.deleteIfPresent(paths.deployment(ns, obj.metadata.name));
+    // Either kind may run the consumers (the source decides), so every workload the pipe owns
+    // goes; a namesake it does not own stays (garbage collection removes anything it missed).
+    for (const { path, uid } of this.deps.ownedWorkloads(obj)) await deleteIfPresent(this.deps.api, path, uid);
     const parsed = validateWith(ClickPipeSchema, { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata, spec: obj.spec });
     if (parsed.ok) await this.dropUser(parsed.value, obj, log);
     await patchFinalizers(this.deps.api, obj, finalizers.filter((f) => f !== FINALIZER));
@@ -63,14 +66,6 @@ export class Finalizer {
       if (!(error instanceof DestinationUnavailableError) || deletingFor < DROP_USER_PATIENCE_MS) throw error;
       log.warn({ err: error.message }, "giving up dropping the ClickHouse user");
       await this.deps.events.record(obj, "Warning", ConditionReason.DestinationUnreachable, `could not drop the pipe's ClickHouse user (ClickHouse unreachable for ${Math.round(deletingFor / 60_000)} min); drop it by hand`);
-    }
-  }
-
-  private async deleteIfPresent(path: string): Promise<void> {
-    try {
-      await this.deps.api.request("DELETE", path, { query: { propagationPolicy: "Background" } });
-    } catch (error) {
-      if (!(error instanceof KubeApiError && error.notFound)) throw error;
     }
   }
 }

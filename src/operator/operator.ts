@@ -77,15 +77,17 @@ export async function startOperator(config: OperatorConfig, log: Logger, hooks: 
     if (key) queue.add(key);
   };
   const deployments = new MultiInformer(client, { namespaces: ns, path: collectionPath("apps/v1", "deployments"), labelSelector: managed, onEvent: toOwner, log });
+  // Consumers of sources that split their work by replica index run as StatefulSets.
+  const statefulSets = new MultiInformer(client, { namespaces: ns, path: collectionPath("apps/v1", "statefulsets"), labelSelector: managed, onEvent: toOwner, log });
   const configMaps = new MultiInformer(client, { namespaces: ns, path: collectionPath("", "configmaps"), labelSelector: managed, onEvent: toOwner, log });
   // Only the Secrets the operator owns are watched; the ones pipes reference are read by name (ReferencedSecrets).
   const ownedSecrets = new MultiInformer(client, { namespaces: ns, path: collectionPath("", "secrets"), labelSelector: managed, onEvent: toOwner, log });
-  const all = [pipes, deployments, configMaps, ownedSecrets];
+  const all = [pipes, deployments, statefulSets, configMaps, ownedSecrets];
 
   const clickhouse = new ClickHouseOps((kind) => metrics.clickhouseQueries.inc({ kind }));
   const rec = new Reconciler({
     api: client,
-    stores: { pipes, deployments, configMaps, secrets: new ReferencedSecrets(client, ownedSecrets, config.resyncMs * 0.9) },
+    stores: { pipes, deployments, statefulSets, configMaps, secrets: new ReferencedSecrets(client, ownedSecrets, config.resyncMs * 0.9) },
     config,
     clickhouse,
     readings: new ReadingsCache((endpoint, sql) => clickhouse.query(endpoint, sql), config.resyncMs * 0.9),

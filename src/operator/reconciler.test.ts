@@ -67,17 +67,25 @@ function pipeObject(spec: Record<string, unknown> = {}, meta: Record<string, unk
   };
 }
 
+const kinesisSource = { kinesis: { streamName: "clicks", region: "us-east-1", authentication: "IAM_USER", credentialsSecretRef: { name: "aws" } } };
+const awsSecret: KubeObject = { metadata: { name: "aws", namespace: "a", resourceVersion: "6" }, data: { accessKeyId: btoa("k"), secretAccessKey: btoa("s") } };
 const adminSecret: KubeObject = { metadata: { name: "ch-admin", namespace: "a", resourceVersion: "5" }, data: { username: btoa("admin"), password: btoa("secret") } };
 
-function setup(obj: KubeObject, secrets: KubeObject[] = [adminSecret], reports: DatabaseReadings["reports"] = new Map()): { cluster: FakeCluster; reconciler: Reconciler; ch: { calls: string[] } } {
+function setup(
+  obj: KubeObject,
+  secrets: KubeObject[] = [adminSecret],
+  reports: DatabaseReadings["reports"] = new Map(),
+  grants: () => string | undefined = () => undefined,
+): { cluster: FakeCluster; reconciler: Reconciler; ch: { calls: string[] } } {
   const cluster = new FakeCluster();
   cluster.kind("clickpipes").set("a/events", obj);
   for (const s of secrets) cluster.kind("secrets").set(`a/${s.metadata.name}`, s);
   const calls: string[] = [];
   const clickhouse: ClickHouseSide = {
-    setup: (_p: ClickPipe, e: Endpoint, password: string) => {
-      calls.push(`setup ${e.username} ${password.length > 20 ? "generated-password" : password}`);
-      return Promise.resolve({ ok: true });
+    setup: (_p: ClickPipe, e: Endpoint, password: string, previousGrants?: string) => {
+      calls.push(`setup ${e.username} ${password.length > 20 ? "generated-password" : password}${previousGrants === undefined ? "" : ` after ${previousGrants}`}`);
+      const g = grants();
+      return Promise.resolve(g === undefined ? { ok: true } : { ok: true, grants: g });
     },
     dropUser: () => {
       calls.push("dropUser");
@@ -88,7 +96,7 @@ function setup(obj: KubeObject, secrets: KubeObject[] = [adminSecret], reports: 
   const readings: DatabaseReadings = { fetchedAt: 0, reachability: { ok: true, reason: "DestinationReachable", message: "ok" }, totals: new Map([["a/events", { rows: 10, bytes: 100, recordErrors: 1 }]]), system: new Map(), lastRecordError: new Map(), reports };
   const reconciler = new Reconciler({
     api: cluster,
-    stores: { pipes: cluster.kind("clickpipes"), deployments: cluster.kind("deployments"), configMaps: cluster.kind("configmaps"), secrets: cluster.secrets() },
+    stores: { pipes: cluster.kind("clickpipes"), deployments: cluster.kind("deployments"), statefulSets: cluster.kind("statefulsets"), configMaps: cluster.kind("configmaps"), secrets: cluster.secrets() },
     config,
     clickhouse,
     readings: { get: () => Promise.resolve(readings) },
@@ -115,6 +123,21 @@ describe("Reconciler", () => {
     expect(pipe.metadata.finalizers).toEqual(["clickpipes.io/finalizer"]);
     expect(pipe.status).toMatchObject({ phase: "Provisioning", ingested: { rows: 10, bytes: 100 }, errors: { records: 1 }, lag: 3 });
     expect((cluster.kind("deployments").get("a/events")!.spec as { replicas: number }).replicas).toBe(2);
+  });
+
+  it("records the user's grants on its Secret once set up, and hands them to the next setup (to narrow them)", async () => {
+    let grants = "g1";
+    const { cluster, reconciler, ch } = setup(pipeObject(), [adminSecret], new Map(), () => grants);
+    await reconciler.reconcile("a/events", log);
+    const annotations = (): Record<string, string> | undefined => cluster.kind("secrets").get("a/events-clickpipe-user")?.metadata.annotations;
+    expect(annotations()).toEqual({ "clickpipes.io/grants": "g1" });
+    grants = "g2";
+    const pipe = cluster.kind("clickpipes").get("a/events")!;
+    const spec = pipe.spec as { destination: Record<string, unknown> };
+    cluster.kind("clickpipes").set("a/events", { ...pipe, metadata: { ...pipe.metadata, generation: 2 }, spec: { ...spec, destination: { ...spec.destination, permissions: "full" } } });
+    await reconciler.reconcile("a/events", log);
+    expect(ch.calls.at(-1)).toBe("setup admin generated-password after g1");
+    expect(annotations()).toEqual({ "clickpipes.io/grants": "g2" });
   });
 
   it("settles: once the Deployment is observed, reconciling again writes nothing", async () => {
@@ -145,12 +168,16 @@ describe("Reconciler", () => {
     expect(cluster.kind("clickpipes").get("a/events")!.status).toMatchObject({ phase: "Stopped" });
   });
 
-  it("on deletion removes the Deployment, drops the user and releases the finalizer", async () => {
+  it("on deletion removes the consumers' workload (Deployment or StatefulSet), drops the user and releases the finalizer", async () => {
     const obj = pipeObject({}, { deletionTimestamp: new Date().toISOString(), finalizers: ["clickpipes.io/finalizer", "other"] });
     const { cluster, reconciler, ch } = setup(obj);
-    cluster.kind("deployments").set("a/events", { metadata: { name: "events", namespace: "a" } });
+    const owner = { apiVersion: "clickpipes.io/v1alpha1", kind: "ClickPipe", name: "events", uid: "u1", controller: true };
+    cluster.kind("deployments").set("a/events", { metadata: { name: "events", namespace: "a", uid: "d1", ownerReferences: [owner] } });
+    // a namesake the pipe does not own is someone else's: it stays
+    cluster.kind("statefulsets").set("a/events", { metadata: { name: "events", namespace: "a", uid: "s1" } });
     await reconciler.reconcile("a/events", log);
     expect(cluster.writes).toEqual(["DELETE deployments", "PATCH clickpipes"]);
+    expect(cluster.kind("statefulsets").get("a/events")).toBeDefined();
     expect(ch.calls).toEqual(["dropUser"]);
     expect(cluster.kind("clickpipes").get("a/events")!.metadata.finalizers).toEqual(["other"]);
   });
@@ -169,5 +196,27 @@ describe("Reconciler", () => {
     const status = cluster.kind("clickpipes").get("a/events")!.status as { conditions: { reason: string; message: string }[] };
     expect(status.conditions[0]).toMatchObject({ reason: "InvalidSpec" });
     expect(status.conditions[0]!.message).toContain("spec.scaling.replicas");
+  });
+
+  it("runs the consumers of a source that splits its work by replica index (Kinesis) as a StatefulSet and reports its status", async () => {
+    const { cluster, reconciler } = setup(pipeObject({ source: kinesisSource }), [adminSecret, awsSecret]);
+    await reconciler.reconcile("a/events", log);
+    expect(cluster.writes).toContain("PATCH statefulsets");
+    expect(cluster.writes).not.toContain("PATCH deployments");
+    const sts = cluster.kind("statefulsets").get("a/events")!;
+    expect(sts.spec).toMatchObject({ replicas: 2, podManagementPolicy: "Parallel" });
+    cluster.kind("statefulsets").set("a/events", { ...sts, metadata: { ...sts.metadata, generation: 1 }, status: { observedGeneration: 1, readyReplicas: 2, updatedReplicas: 2 } });
+    await reconciler.reconcile("a/events", log);
+    expect(cluster.kind("clickpipes").get("a/events")!.status).toMatchObject({ phase: "Running", replicas: { desired: 2, ready: 2 }, selector: "clickpipes.io/pipe=events" });
+  });
+
+  it("deletes a Deployment the pipe owns when its source now needs a StatefulSet, before starting the StatefulSet", async () => {
+    const { cluster, reconciler } = setup(pipeObject({ source: kinesisSource }), [adminSecret, awsSecret]);
+    const owner = { apiVersion: "clickpipes.io/v1alpha1", kind: "ClickPipe", name: "events", uid: "u1", controller: true };
+    cluster.kind("deployments").set("a/events", { metadata: { name: "events", namespace: "a", resourceVersion: "7", ownerReferences: [owner] } });
+    await reconciler.reconcile("a/events", log);
+    const writes = cluster.writes.filter((w) => /deployments|statefulsets/.test(w));
+    expect(writes).toEqual(["DELETE deployments", "PATCH statefulsets"]);
+    expect(cluster.kind("deployments").get("a/events")).toBeUndefined();
   });
 });

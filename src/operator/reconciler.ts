@@ -4,16 +4,16 @@ import type { SecretResolver } from "../ingest/secrets.js";
 import type { DatabaseReadings, Endpoint } from "./clickhouse-readings.js";
 import { ClickHouseSetup, type ClickHouseSide, type SetupResult } from "./clickhouse-setup.js";
 import type { OperatorConfig } from "./config.js";
-import { ConsumerObjects } from "./consumer-objects.js";
-import { deploymentName, userSecretName } from "./desired.js";
+import { ConsumerObjects, ownedWorkload, ownedWorkloads } from "./consumer-objects.js";
+import { recordedGrants, userSecretName } from "./desired.js";
 import { Finalizer, type EventRecorder } from "./finalizer.js";
 import type { ApiRequester } from "./kube/apply.js";
 import type { KubeObject } from "./kube/client.js";
 import { activeStreak, consumersRunning, needsSourceProbe, pipeHealth, type HealthInput, type PipeHealth, type TimedProbe } from "./pipe-health.js";
-import { namespaceOf, PipeSecrets } from "./pipe-secrets.js";
+import { PipeSecrets } from "./pipe-secrets.js";
 import type { HandlerResult } from "./queue.js";
 import type { SecretStore, WritableStore } from "./referenced-secrets.js";
-import { unsupportedSource } from "./source-support.js";
+import { consumerWorkloadKind, unsupportedSource } from "./source-support.js";
 import { computeStatus, isCompleted, type DeploymentObservation, type StatusInput } from "./status.js";
 import { StatusWriter, type PipeStore } from "./status-writer.js";
 
@@ -24,6 +24,7 @@ export type { PipeStore } from "./status-writer.js";
 export interface Stores {
   readonly pipes: PipeStore;
   readonly deployments: WritableStore;
+  readonly statefulSets: WritableStore;
   readonly configMaps: WritableStore;
   readonly secrets: SecretStore;
 }
@@ -61,7 +62,7 @@ export class Reconciler {
     this.secrets = new PipeSecrets(deps.stores.secrets);
     this.setupGate = new ClickHouseSetup(deps.clickhouse, now);
     this.consumers = new ConsumerObjects(deps.api, deps.stores, this.secrets, deps.config);
-    this.finalizer = new Finalizer({ api: deps.api, clickhouse: deps.clickhouse, secrets: this.secrets, events: deps.events, now });
+    this.finalizer = new Finalizer({ api: deps.api, clickhouse: deps.clickhouse, secrets: this.secrets, events: deps.events, now, ownedWorkloads: (obj) => ownedWorkloads(deps.stores, obj) });
     this.statusWriter = new StatusWriter({ api: deps.api, pipes: deps.stores.pipes, clickhouse: deps.clickhouse, events: deps.events, now });
   }
 
@@ -129,7 +130,7 @@ export class Reconciler {
     return pipeHealth({ ...input, probe });
   }
 
-  /** What ClickHouse and the Deployment say about the pipe. */
+  /** What ClickHouse and the consumers' workload say about the pipe. */
   private observed(pipe: ClickPipe, readings: DatabaseReadings | undefined): StatusInput {
     const id = pipeId(pipe);
     const ok = readings?.reachability.ok === true;
@@ -151,13 +152,18 @@ export class Reconciler {
     const endpoint = this.secrets.adminEndpoint(pipe);
     // A stopped pipe that never ran has no ClickHouse user yet, so no password to keep: its Secret is written when it first runs.
     if (!running && !this.secrets.get(pipe, userSecretName(pipe))) return { ok: false, endpoint };
+    const previousGrants = recordedGrants(this.secrets.get(pipe, userSecretName(pipe)));
     const password = await this.consumers.applyUserSecret(pipe);
-    return { ...(await this.setupGate.ensure(pipe, endpoint, password, running, log)), endpoint };
+    const result = await this.setupGate.ensure(pipe, endpoint, { password, ...(previousGrants === undefined ? {} : { previousGrants }) }, running, log);
+    // Recorded only once the user has them, so a setup that failed half-way is redone in full.
+    if (result.grants !== undefined && result.grants !== previousGrants) await this.consumers.applyUserSecret(pipe, result.grants);
+    return { ...result, endpoint };
   }
 
+  /** The Deployment or StatefulSet the source needs; both report the same status fields. */
   private observeDeployment(pipe: ClickPipe): DeploymentObservation | undefined {
-    const d = this.deps.stores.deployments.get(`${namespaceOf(pipe)}/${deploymentName(pipe)}`);
-    if (!d || !(d.metadata.ownerReferences ?? []).some((o) => o.uid === pipe.metadata.uid)) return undefined;
+    const d = ownedWorkload(this.deps.stores, pipe, consumerWorkloadKind(pipe.spec));
+    if (!d) return undefined;
     const status = (d.status ?? {}) as { readyReplicas?: number; updatedReplicas?: number; observedGeneration?: number };
     return { ready: status.readyReplicas ?? 0, updated: status.updatedReplicas ?? 0, current: (status.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) };
   }

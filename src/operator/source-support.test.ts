@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { ConditionReason, sourceKind, type ClickPipeSpec, type SourceKind } from "../api/index.js";
 import type { SourceCapabilities, SourcePlugin } from "../sources/plugin.js";
-import { cappedReplicas, unsupportedSource } from "./source-support.js";
+import { cappedReplicas, consumerWorkloadKind, unsupportedSource } from "./source-support.js";
 import { samplePipe } from "./test-fixtures.js";
 
 /** The registry, as this test sets it: which kinds have a plugin, and with which capabilities. */
@@ -15,7 +15,7 @@ vi.mock("../sources/registry.js", () => ({
   ingestedKinds: (): SourceKind[] => [...registered.keys()],
 }));
 
-const continuous: SourceCapabilities = { maxReplicas: 10, mode: "continuous", lagUnit: "records", positions: "source" };
+const continuous: SourceCapabilities = { maxReplicas: 10, mode: "continuous", lagUnit: "records", positions: "source", replicaIdentity: "none" };
 const kinesisPipe = (): ReturnType<typeof samplePipe> =>
   samplePipe({ spec: { source: { kinesis: { streamName: "events", region: "us-east-1", authentication: "IAM_ROLE", iamRole: "arn:aws:iam::123456789012:role/clickpipes" } } } });
 
@@ -50,5 +50,14 @@ describe("cappedReplicas", () => {
   it("keeps replicas below the cap, and runs none for a source without a plugin", () => {
     expect(cappedReplicas(samplePipe().spec)).toBe(2);
     expect(cappedReplicas(kinesisPipe().spec)).toBe(0);
+  });
+});
+
+describe("consumerWorkloadKind", () => {
+  it("is a StatefulSet only for a source whose replicas need a stable index", () => {
+    expect(consumerWorkloadKind(samplePipe().spec)).toBe("Deployment");
+    registered.set("kafka", { ...continuous, replicaIdentity: "index" });
+    expect(consumerWorkloadKind(samplePipe().spec)).toBe("StatefulSet");
+    expect(consumerWorkloadKind(kinesisPipe().spec)).toBe("Deployment");
   });
 });

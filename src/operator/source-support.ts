@@ -27,3 +27,15 @@ export function cappedReplicas(spec: ClickPipeSpec): number {
   if (plugin === undefined) return 0;
   return Math.min(spec.scaling.replicas, plugin.capabilities(spec).maxReplicas);
 }
+
+/** What runs a pipe's consumers: a Deployment, or a StatefulSet where each replica needs a stable index. */
+export type ConsumerWorkloadKind = "Deployment" | "StatefulSet";
+
+/**
+ * A source that splits its work by replica index (`replicaIdentity: "index"`) gets a
+ * StatefulSet, whose pods keep their ordinal across restarts; every other source, and a kind
+ * this build does not ingest, a Deployment.
+ */
+export function consumerWorkloadKind(spec: ClickPipeSpec): ConsumerWorkloadKind {
+  return sourcePlugin(spec)?.capabilities(spec).replicaIdentity === "index" ? "StatefulSet" : "Deployment";
+}

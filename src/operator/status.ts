@@ -173,7 +173,7 @@ function lifecycleCondition(input: StatusInput, failure: Failure | undefined): {
     const msg = left > 0 ? `stopping: ${left} consumer(s) still running` : "stopped on request (spec.state: Stopped); positions are kept";
     return { phase: "Stopped", ready: draft(left > 0 ? ConditionStatus.False : ConditionStatus.True, ConditionReason.Stopped, msg) };
   }
-  if (!deployment) return { phase: "Provisioning", ready: draft(ConditionStatus.False, ConditionReason.Reconciling, "creating the consumer Deployment") };
+  if (!deployment) return { phase: "Provisioning", ready: draft(ConditionStatus.False, ConditionReason.Reconciling, "creating the consumers (Deployment or StatefulSet)") };
   const desired = cappedReplicas(pipe.spec);
   if (desired === 0) return { phase: "Running", ready: draft(ConditionStatus.True, ConditionReason.ScaledToZero, "scaled to 0 replicas (spec.scaling.replicas: 0)") };
   const message = `${deployment.ready}/${desired} consumers ready`;

@@ -23,6 +23,15 @@ export interface SourceCapabilities {
    * (the pipe's rows in clickpipes_state, read back with CheckpointStore.load).
    */
   readonly positions: "source" | "checkpointStore";
+  /**
+   * What a consumer must know of its place among the pipe's replicas. `none`: the source
+   * balances the work itself (Kafka's consumer group), so replicas are interchangeable.
+   * `index`: the consumers split the work by a stable replica index (`SourceContext.replica`),
+   * so each replica needs an index of its own that survives restarts and the count of
+   * replicas; the operator then runs them with an ordinal (a StatefulSet) and rolls them all
+   * when the count changes.
+   */
+  readonly replicaIdentity: "none" | "index";
 }
 
 /** A column a source fills from the record itself rather than from its decoded value (`_offset`, `_key`...). */

@@ -193,8 +193,8 @@ describe("the operator's admin user with exactly the privileges docs/security.md
 
   it("sets up destinationOnly and customRole pipes, and a full pipe once it holds ALL WITH GRANT OPTION", async () => {
     const destOnly = inDb(pipeOf("adm_dest", {}));
-    expect(await ops.setup(destOnly, endpoint, "pw1")).toEqual({ ok: true });
-    expect(await ops.setup(inDb(pipeOf("adm_role", { permissions: "customRole", customRole: role })), endpoint, "pw2")).toEqual({ ok: true });
+    expect(await ops.setup(destOnly, endpoint, "pw1")).toMatchObject({ ok: true });
+    expect(await ops.setup(inDb(pipeOf("adm_role", { permissions: "customRole", customRole: role })), endpoint, "pw2")).toMatchObject({ ok: true });
     // The state table of an earlier release is migrated with ALTER MODIFY COLUMN alone.
     await ch.command({ query: `DROP TABLE ${q(adb)}.clickpipes_state` });
     await ch.command({ query: EARLIER_STATE(adb) });
@@ -202,7 +202,7 @@ describe("the operator's admin user with exactly the privileges docs/security.md
     const refused = await ops.setup(full, endpoint, "pw3");
     expect(refused.ok).toBe(false);
     await ch.command({ query: `GRANT ALL ON ${q(adb)}.* TO ${q(admin)} WITH GRANT OPTION` });
-    expect(await ops.setup(full, endpoint, "pw3")).toEqual({ ok: true });
+    expect(await ops.setup(full, endpoint, "pw3")).toMatchObject({ ok: true });
     expect(await count(ch, `SELECT type = 'SimpleAggregateFunction(anyLast, String)' FROM system.columns WHERE database = '${adb}' AND table = 'clickpipes_state' AND name = 'position'`)).toBe(1);
     for (const pipe of [destOnly, full]) await ops.dropUser(pipe, endpoint);
     await ops.dropUser(inDb(pipeOf("adm_role", { permissions: "customRole", customRole: role })), endpoint);
@@ -280,6 +280,29 @@ describe("operator: tables and permissions", () => {
         await expect(asPipe.command({ query: denied }), denied).rejects.toThrow(/ACCESS_DENIED|Not enough privileges/);
       }
       expect(Object.keys(await checkpointsOf(asPipe, db, `${ns}/${p.name}`))).not.toHaveLength(0);
+    } finally {
+      await asPipe.close();
+    }
+  });
+
+  it("takes rights away when a pipe's permissions are narrowed (full to destinationOnly), and keeps ingesting", async () => {
+    const p = pipes[1]!;
+    const credentials = async (): Promise<{ user: string; password: string; grants: string | undefined }> => {
+      const secret = await kubectlJson<{ data: Record<string, string>; metadata: { annotations?: Record<string, string> } }>(env, ["-n", ns, "get", "secret", `${p.name}-clickpipe-user`]);
+      const decode = (k: string): string => Buffer.from(secret?.data[k] ?? "", "base64").toString();
+      return { user: decode("username"), password: decode("password"), grants: secret?.metadata.annotations?.["clickpipes.io/grants"] };
+    };
+    const before = await credentials();
+    expect(before.grants).toBeDefined();
+    const asPipe = clickhouse(env, before.user, before.password);
+    try {
+      // `full` is ALL on the database: the user may read its table.
+      expect(await count(asPipe, `SELECT count() FROM ${db}.${p.table}`)).toBeGreaterThanOrEqual(200);
+      await kubectl(env, ["apply", "-f", "-"], manifest({ ...p, permissions: {} }));
+      await waitFor("the narrowed grants to be recorded", async () => (await credentials()).grants !== before.grants, 90_000, 1000);
+      await expect(asPipe.query({ query: `SELECT count() FROM ${db}.${p.table}`, format: "JSONEachRow" })).rejects.toThrow(/ACCESS_DENIED|Not enough privileges/);
+      await produce(env, p.topic, 200, 300);
+      await waitFor("the records after the change", async () => (await count(ch, `SELECT uniqExact(id) FROM ${db}.${p.table}`)) === 300, 180_000, 1000);
     } finally {
       await asPipe.close();
     }

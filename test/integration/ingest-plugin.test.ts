@@ -71,7 +71,7 @@ function linesPlugin(seen: { starts: ReadonlyMap<string, string>[] }): SourcePlu
   return {
     // A kind this build has no plugin for and the stack cannot run: the test's plugin stands in for it.
     kind: "mongodb",
-    capabilities: () => ({ maxReplicas: 1, mode: "oneShot", lagUnit: "records", positions: "checkpointStore" }),
+    capabilities: () => ({ maxReplicas: 1, mode: "oneShot", lagUnit: "records", positions: "checkpointStore", replicaIdentity: "none" }),
     virtualColumns: [
       { name: "_file", value: (r) => r.stream },
       { name: "_line", value: (r) => r.position },

@@ -49,7 +49,7 @@ app.kubernetes.io/component: operator
 {{- end }}
 
 {{/*
-The operator's rights on pipe namespaces: its ClickPipes, the consumer Deployments,
+The operator's rights on pipe namespaces: its ClickPipes, the consumer Deployments and StatefulSets,
 ConfigMaps, Secrets and service accounts it owns there, and Events. Shared by the ClusterRole
 and the per-namespace Roles so both modes grant the same.
 */}}
@@ -65,9 +65,11 @@ and the per-namespace Roles so both modes grant the same.
 - apiGroups: [clickpipes.io]
   resources: [clickpipes/finalizers]
   verbs: [update]
-# deleted on finalization so consumers stop before the pipe's ClickHouse user is dropped
+# deleted on finalization so consumers stop before the pipe's ClickHouse user is dropped;
+# StatefulSets run the consumers of sources that split their work by replica index (and a
+# pipe's workload of the kind it no longer needs is deleted)
 - apiGroups: [apps]
-  resources: [deployments]
+  resources: [deployments, statefulsets]
   verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [""]
   resources: [configmaps]

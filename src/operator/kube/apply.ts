@@ -1,4 +1,4 @@
-import { PATCH_APPLY, PATCH_MERGE, type KubeObject } from "./client.js";
+import { KubeApiError, PATCH_APPLY, PATCH_MERGE, type KubeObject } from "./client.js";
 
 /** The requests the reconciler makes; KubeClient implements it, unit tests fake it. */
 export interface ApiRequester {
@@ -8,6 +8,7 @@ export interface ApiRequester {
 /** REST paths of the kinds the operator touches. */
 export const paths = {
   deployment: (ns: string, name?: string): string => `/apis/apps/v1/namespaces/${ns}/deployments${name ? `/${name}` : ""}`,
+  statefulSet: (ns: string, name?: string): string => `/apis/apps/v1/namespaces/${ns}/statefulsets${name ? `/${name}` : ""}`,
   configMap: (ns: string, name?: string): string => `/api/v1/namespaces/${ns}/configmaps${name ? `/${name}` : ""}`,
   secret: (ns: string, name?: string): string => `/api/v1/namespaces/${ns}/secrets${name ? `/${name}` : ""}`,
   serviceAccount: (ns: string, name: string): string => `/api/v1/namespaces/${ns}/serviceaccounts/${name}`,
@@ -44,6 +45,20 @@ export const FIELD_MANAGER = "clickpipes-operator";
 export async function applyIfChanged(api: ApiRequester, path: string, desired: object, existing: KubeObject | undefined): Promise<KubeObject | undefined> {
   if (existing && isSubset(desired, existing)) return undefined;
   return api.request<KubeObject>("PATCH", path, { query: { fieldManager: FIELD_MANAGER, force: true }, body: desired, contentType: PATCH_APPLY });
+}
+
+/**
+ * DELETE with background propagation (the garbage collector removes what the object owns);
+ * an object already gone is fine. With `uid`, only that very object is deleted (a
+ * precondition), not a namesake created since the caller read it: that one is kept (409).
+ */
+export async function deleteIfPresent(api: ApiRequester, path: string, uid?: string): Promise<void> {
+  try {
+    const body = uid === undefined ? undefined : { apiVersion: "v1", kind: "DeleteOptions", preconditions: { uid } };
+    await api.request("DELETE", path, { query: { propagationPolicy: "Background" }, ...(body ? { body } : {}) });
+  } catch (error) {
+    if (!(error instanceof KubeApiError && (error.notFound || (uid !== undefined && error.statusCode === 409)))) throw error;
+  }
 }
 
 /** Merge-patch the status subresource; the operator never writes spec. */

@@ -16,7 +16,7 @@ function kafkaSpec(spec: Pick<ClickPipeSpec, "source">): NonNullable<ClickPipeSp
 export const kafkaPlugin: SourcePlugin = {
   kind: "kafka",
   // Partitions are shared by the consumer group, so replicas beyond the partition count idle; the API caps replicas.
-  capabilities: () => ({ maxReplicas: MAX_REPLICAS, mode: "continuous", lagUnit: "records", positions: "source" }),
+  capabilities: () => ({ maxReplicas: MAX_REPLICAS, mode: "continuous", lagUnit: "records", positions: "source", replicaIdentity: "none" }),
   virtualColumns: KAFKA_VIRTUAL_COLUMNS,
   secretReferences: (spec) => secretReferences(spec).filter((r) => r.path.startsWith("spec.source.")),
   tables: (spec) => (spec.destination.table === undefined ? [] : [spec.destination.table]),

@@ -1,5 +1,5 @@
 import { KinesisClient } from "@aws-sdk/client-kinesis";
-import { pipeId, secretReferences, type ClickPipeSpec } from "../../api/index.js";
+import { MAX_REPLICAS, pipeId, secretReferences, type ClickPipeSpec } from "../../api/index.js";
 import { ConfigError } from "../../ingest/errors.js";
 import type { SourcePlugin } from "../plugin.js";
 import { initialIterator, kinesisAuth, kinesisClientConfig, kinesisFanOutClientConfig, roleSessionName } from "./config.js";
@@ -16,10 +16,10 @@ function kinesisSpec(spec: Pick<ClickPipeSpec, "source">): NonNullable<ClickPipe
 /** Amazon Kinesis Data Streams by polling GetRecords, positions in the checkpoint store. */
 export const kinesisPlugin: SourcePlugin = {
   kind: "kinesis",
-  // Replicas split the shards by a stable replica index (CLICKPIPES_REPLICA_INDEX); consumers
-  // run as a Deployment today, whose pods have no ordinal, so one replica until the operator
-  // gives them one (a StatefulSet). Two replicas guessing their index could read a shard twice.
-  capabilities: () => ({ maxReplicas: 1, mode: "continuous", lagUnit: "ms", positions: "checkpointStore" }),
+  // Replicas split the shards by a stable replica index (shard number modulo the count), so
+  // each needs its own index: `replicaIdentity: "index"` makes the operator give them one (a
+  // StatefulSet ordinal). Replicas beyond the shard count idle; the API caps replicas.
+  capabilities: () => ({ maxReplicas: MAX_REPLICAS, mode: "continuous", lagUnit: "ms", positions: "checkpointStore", replicaIdentity: "index" }),
   virtualColumns: KINESIS_VIRTUAL_COLUMNS,
   secretReferences: (spec) => secretReferences(spec).filter((r) => r.path.startsWith("spec.source.")),
   tables: (spec) => (spec.destination.table === undefined ? [] : [spec.destination.table]),

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ContainerConfigError, expandVars, parseEntrypoint, resolveContainer, rewritePath, type ContainerInputs } from "./container-spec.js";
 
 const pod: V1Pod = {
-  metadata: { name: "web-abc", namespace: "shop", uid: "u-1", labels: { app: "web" } },
+  metadata: { name: "web-abc", namespace: "shop", uid: "u-1", labels: { app: "web", "apps.kubernetes.io/pod-index": "1" } },
   spec: { nodeName: "local-node", containers: [] },
 };
 
@@ -47,6 +47,7 @@ describe("resolveContainer", () => {
           { name: "POD", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
           { name: "NS", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
           { name: "APP", valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+          { name: "INDEX", valueFrom: { fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } } },
           { name: "IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
           { name: "MSG", value: "$(GREETING) from $(POD), $$(NOT) $(MISSING)" },
           { name: "FILE", value: "/etc/pipe/pipe.json" },
@@ -62,6 +63,7 @@ describe("resolveContainer", () => {
       POD: "web-abc",
       NS: "shop",
       APP: "web",
+      INDEX: "1",
       IP: "127.0.0.1",
       MSG: "hello from web-abc, $(NOT) $(MISSING)",
       FILE: "/tmp/vol/pipe/pipe.json",
