@@ -7,7 +7,7 @@
 import type { ClickPipe, ClickPipeSpec, ConditionReason, SecretReference, SourceKind } from "../api/index.js";
 import type { Logger } from "../ingest/logger.js";
 import type { SecretResolver } from "../ingest/secrets.js";
-import type { Checkpoint, RawRecord, Source } from "../ingest/source.js";
+import type { RawRecord, Source } from "../ingest/source.js";
 
 /** How a source measures its backlog: records (Kafka), bytes, or milliseconds behind the tip (Kinesis). */
 export type LagUnit = "records" | "bytes" | "ms";
@@ -94,9 +94,4 @@ export interface SourcePlugin {
   probe?(pipe: ClickPipe, secrets: SecretResolver, timeoutMs: number): Promise<SourceProbeResult>;
   /** The source for one consumer. Must not connect yet: `Source.start` does. */
   open(ctx: SourceContext): Source;
-}
-
-/** The checkpoint of one stream, as `Checkpoint` objects. */
-export function checkpointsOf(positions: ReadonlyMap<string, string>): Checkpoint[] {
-  return [...positions].map(([stream, position]) => ({ stream, position }));
 }

@@ -10,17 +10,12 @@ import type { SourcePlugin } from "./plugin.js";
 
 const plugins = new Map<SourceKind, SourcePlugin>([[kafkaPlugin.kind, kafkaPlugin], [kinesisPlugin.kind, kinesisPlugin]]);
 
-/** The plugin for a kind, if this build ingests it. */
-export function pluginFor(kind: SourceKind): SourcePlugin | undefined {
-  return plugins.get(kind);
-}
-
 /** The plugin of a spec's source, if this build ingests it. */
 export function sourcePlugin(spec: Pick<ClickPipeSpec, "source">): SourcePlugin | undefined {
   return plugins.get(sourceKind(spec));
 }
 
-/** Source kinds this build ingests, in the API's order. */
+/** Source kinds this build ingests, in registration order. */
 export function ingestedKinds(): SourceKind[] {
   return [...plugins.keys()];
 }
