@@ -3,7 +3,8 @@
 #   clickpipes operator   (the chart's Deployment)
 #   clickpipes consume    (the consumer Deployments the operator creates)
 # Both set `command` to the ENTRYPOINT below explicitly, so keep them in step
-# (test/unit/dockerfile.test.ts checks it).
+# (test/unit/dockerfile.test.ts checks it, and replays every stage without a container
+# engine: the COPY lines' files, the RUN lines for real, then `clickpipes --help`).
 
 ARG NODE_VERSION=20
 

@@ -1,8 +1,9 @@
 import { hostname } from "node:os";
 import { Command } from "commander";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { loadOperatorConfig } from "../operator/config.js";
-import { startOperator } from "../operator/operator.js";
+import { startOperator, type RunningOperator } from "../operator/operator.js";
+import { httpPortOption } from "./http-port-option.js";
 
 /**
  * `clickpipes operator`: the reconciler. Configured by environment (see
@@ -11,15 +12,26 @@ import { startOperator } from "../operator/operator.js";
 export function operatorCommand(): Command {
   return new Command("operator")
     .description("Run the ClickPipes operator: reconcile ClickPipe resources into consumer Deployments, ClickHouse users and status")
-    .action(async () => {
-      const config = loadOperatorConfig(process.env, hostname());
-      const log = pino({ level: config.logLevel, base: { component: "operator", identity: config.identity } });
-      const operator = await startOperator(config, log, {
-        onLostLeadership: () => {
-          // A replica that may have missed its Lease must not act as leader a moment longer.
-          process.exit(1);
-        },
-      });
+    .addOption(httpPortOption())
+    .action(async (opts: { httpPort?: number }) => {
+      let operator: RunningOperator;
+      let log: Logger;
+      try {
+        const fromEnv = loadOperatorConfig(process.env, hostname());
+        const config = opts.httpPort === undefined ? fromEnv : { ...fromEnv, httpPort: opts.httpPort };
+        log = pino({ level: config.logLevel, base: { component: "operator", identity: config.identity } });
+        operator = await startOperator(config, log, {
+          onLostLeadership: () => {
+            // A replica that may have missed its Lease must not act as leader a moment longer.
+            process.exit(1);
+          },
+        });
+      } catch (error) {
+        // A start-up failure (bad env, port taken, no cluster) is one line for the user, not a stack trace.
+        process.stderr.write(`clickpipes operator: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      }
+      log.info({ port: operator.httpPort }, "serving /healthz, /readyz and /metrics");
       let stopping = false;
       const shutdown = (signal: string): void => {
         if (stopping) return;

@@ -1,5 +1,6 @@
 import { type Server, createServer } from "node:http";
 import type { Registry } from "prom-client";
+import { listenHttp } from "./http-listen.js";
 import type { Logger } from "./logger.js";
 
 export interface HealthState {
@@ -9,8 +10,8 @@ export interface HealthState {
   ready(): boolean;
 }
 
-/** /healthz, /readyz and Prometheus /metrics for the consumer. */
-export function startHttpServer(port: number, health: HealthState, registry: Registry, logger: Logger): Promise<Server> {
+/** /healthz, /readyz and Prometheus /metrics for the consumer; a taken port rejects with a ConfigError naming it. */
+export async function startHttpServer(port: number, health: HealthState, registry: Registry, logger: Logger): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     const answer = (ok: boolean): void => {
@@ -30,11 +31,6 @@ export function startHttpServer(port: number, health: HealthState, registry: Reg
     }
     res.writeHead(404).end();
   });
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, () => {
-      server.off("error", reject);
-      resolve(server);
-    });
-  });
+  await listenHttp(server, port);
+  return server;
 }

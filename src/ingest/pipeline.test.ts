@@ -95,19 +95,20 @@ function setup(columns = [{ name: "id", type: "Int64" }, { name: "name", type: "
   const source = new FakeSource(sink.events);
   const fatal: unknown[] = [];
   let completed = 0;
+  const metrics = new IngestMetrics("ns/p");
   const pipeline = new Pipeline({
     pipe: "ns/p",
     routes: routes(columns, tables),
     sink,
     source,
     limits: { maxRows, maxBytes: 1 << 30, maxWaitMs: 60_000 },
-    metrics: new IngestMetrics("ns/p"),
+    metrics,
     logger: createLogger("ns/p", "silent"),
     retry: { initialMs: 1, maxMs: 2 },
     onFatal: (err) => fatal.push(err),
     onCompleted: () => completed++,
   });
-  return { sink, source, pipeline, fatal, completed: () => completed };
+  return { sink, source, pipeline, fatal, metrics, completed: () => completed };
 }
 
 describe("pipeline", () => {
@@ -129,6 +130,19 @@ describe("pipeline", () => {
     );
     const p0 = sink.state.find((s) => s.source_position === "t/0");
     expect(p0).toMatchObject({ rows: 1, record_errors: 1, batches: 1, position: "1" });
+  });
+
+  it("measures fetched events, sent bytes and each record's latency from its source timestamp to its insert", async () => {
+    const { pipeline, metrics } = setup();
+    const now = Date.now();
+    await pipeline.onRecords([{ ...rec(0, '{"id":1,"name":"a"}'), timestamp: now - 2_000 }, { ...rec(1, '{"id":2,"name":"b"}'), timestamp: now - 4_000 }]);
+    await pipeline.flush();
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('clickpipes_fetched_events_total{pipe="ns/p"} 2');
+    expect(text).toContain('clickpipes_end_to_end_latency_seconds_count{pipe="ns/p"} 2');
+    expect(text).toContain('clickpipes_end_to_end_latency_seconds_bucket{le="1",pipe="ns/p"} 0');
+    expect(text).toContain('clickpipes_end_to_end_latency_seconds_bucket{le="5",pipe="ns/p"} 2');
+    expect(Number(/^clickpipes_sent_bytes_total\{pipe="ns\/p"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
   });
 
   it("flushes by itself when the row limit is reached", async () => {

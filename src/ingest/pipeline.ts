@@ -46,6 +46,10 @@ export class Pipeline implements RecordSink {
   /** The full batch being inserted while the next one fills; at most one, so memory stays bounded. */
   private inserting: Promise<void> | undefined;
   private ended = false;
+  /** Source timestamps of the records in each batch, for the end-to-end latency histogram once it is inserted. */
+  private readonly timestamps = new WeakMap<Batch, number[]>();
+  /** The filling batch's entry of `timestamps` (newBatch replaces both together). */
+  private stamps: number[] = [];
 
   constructor(private readonly opts: PipelineOptions) {
     this.batch = this.newBatch();
@@ -65,8 +69,10 @@ export class Pipeline implements RecordSink {
   async onRecords(records: readonly RawRecord[]): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     if (this.opts.prepare !== undefined) await this.opts.prepare(records);
+    this.opts.metrics.fetched(records);
     for (const record of records) {
       this.batch.add(record, Date.now(), looksLikeJsonObject);
+      this.stamps.push(record.timestamp);
       if (flushReason(this.batch, this.opts.limits, Date.now()) !== undefined) await this.startFlush();
     }
     this.arm();
@@ -141,7 +147,10 @@ export class Pipeline implements RecordSink {
   }
 
   private newBatch(): Batch {
-    return new Batch(this.opts.pipe, this.opts.routes);
+    const batch = new Batch(this.opts.pipe, this.opts.routes);
+    this.stamps = [];
+    this.timestamps.set(batch, this.stamps);
+    return batch;
   }
 
   private arm(): void {
@@ -180,9 +189,10 @@ export class Pipeline implements RecordSink {
       reported = true;
       this.log.error(LogType.destination, `ClickHouse refused or did not answer the insert, retrying (nothing is committed until it succeeds): ${errorMessage(err)}`);
     };
-    const deps = { sink: this.opts.sink, retry: this.opts.retry, metrics: this.opts.metrics, logger: this.opts.logger, onSystemFailure };
+    const deps = { sink: this.opts.metrics.countingSent(this.opts.sink), retry: this.opts.retry, metrics: this.opts.metrics, logger: this.opts.logger, onSystemFailure };
     for (const lane of batch.tableBatches()) await insertTableBatch(lane, deps);
     const inserted = Date.now();
+    this.opts.metrics.inserted(this.timestamps.get(batch) ?? [], inserted);
     for (const lane of batch.tableBatches()) {
       const rows = lane.errorRows();
       if (rows.length > 0) await this.retrying("insert_errors", () => this.opts.sink.insertErrors(lane.table, rows), onSystemFailure);

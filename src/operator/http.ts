@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import { listenHttp } from "../ingest/http-listen.js";
 
 export interface HealthChecks {
   /** Alive: the process is not wedged (informers not stalled). */
@@ -9,7 +9,7 @@ export interface HealthChecks {
   readonly ready: () => { ok: boolean; detail: string };
 }
 
-/** /healthz, /readyz and /metrics on one port. */
+/** /healthz, /readyz and /metrics on one port; a taken port rejects with a ConfigError naming it. */
 export async function startHttpServer(port: number, checks: HealthChecks, registry: Registry): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
@@ -28,9 +28,5 @@ export async function startHttpServer(port: number, checks: HealthChecks, regist
     }
     res.writeHead(404).end("not found\n");
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, resolve);
-  });
-  return { server, port: (server.address() as AddressInfo).port };
+  return { server, port: await listenHttp(server, port) };
 }

@@ -93,6 +93,7 @@ export async function startOperator(config: OperatorConfig, log: Logger, hooks: 
     readings: new ReadingsCache((endpoint, sql) => clickhouse.query(endpoint, sql), config.resyncMs * 0.9),
     probes: new SourceProbes({ probe: pluginProbe(config.probeTimeoutMs), intervalMs: config.sourceProbeMs, concurrency: PROBE_CONCURRENCY, onResult: (key) => queue.add(key), log }),
     events: new KubeEventRecorder(client, config.identity, log),
+    phases: metrics.pipePhases,
   });
   late.reconciler = rec;
 

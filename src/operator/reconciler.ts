@@ -15,6 +15,7 @@ import type { HandlerResult } from "./queue.js";
 import type { SecretStore, WritableStore } from "./referenced-secrets.js";
 import { consumerWorkloadKind, unsupportedSource } from "./source-support.js";
 import { computeStatus, isCompleted, type DeploymentObservation, type StatusInput } from "./status.js";
+import type { PipePhases } from "./metrics.js";
 import { StatusWriter, type PipeStore } from "./status-writer.js";
 
 export type { ClickHouseSide } from "./clickhouse-setup.js";
@@ -43,6 +44,8 @@ export interface ReconcilerDeps {
   readonly readings: { get(endpoint: Endpoint, database: string): Promise<DatabaseReadings> };
   readonly probes: ProbeSource;
   readonly events: EventRecorder;
+  /** Phases for the operator's phase gauge. */
+  readonly phases?: PipePhases;
   readonly now?: () => Date;
 }
 
@@ -63,7 +66,7 @@ export class Reconciler {
     this.setupGate = new ClickHouseSetup(deps.clickhouse, now);
     this.consumers = new ConsumerObjects(deps.api, deps.stores, this.secrets, deps.config);
     this.finalizer = new Finalizer({ api: deps.api, clickhouse: deps.clickhouse, secrets: this.secrets, events: deps.events, now, ownedWorkloads: (obj) => ownedWorkloads(deps.stores, obj) });
-    this.statusWriter = new StatusWriter({ api: deps.api, pipes: deps.stores.pipes, clickhouse: deps.clickhouse, events: deps.events, now });
+    this.statusWriter = new StatusWriter({ api: deps.api, pipes: deps.stores.pipes, clickhouse: deps.clickhouse, events: deps.events, now, ...(deps.phases === undefined ? {} : { phases: deps.phases }) });
   }
 
   private now(): Date {
@@ -72,6 +75,8 @@ export class Reconciler {
 
   /** Forget per-pipe memory of a pipe that is gone. */
   forget(key: string): void {
+    const [namespace = "", name = ""] = key.split("/");
+    this.deps.phases?.forget(namespace, name);
     this.deps.probes.forget(key);
     this.consumers.forget(key);
     this.setupGate.forget(key);

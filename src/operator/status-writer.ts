@@ -5,6 +5,7 @@ import type { ClickHouseSide } from "./clickhouse-setup.js";
 import type { EventRecorder } from "./finalizer.js";
 import { patchStatus, type ApiRequester } from "./kube/apply.js";
 import type { KubeObject } from "./kube/client.js";
+import type { PipePhases } from "./metrics.js";
 import { namespaceOf } from "./pipe-secrets.js";
 import { statusEqual, withTransitions } from "./status.js";
 
@@ -26,11 +27,14 @@ export class StatusWriter {
       readonly clickhouse: ClickHouseSide;
       readonly events: EventRecorder;
       readonly now: () => Date;
+      /** Where the phase gauge (clickpipes_operator_pipe_phase) reads each pipe's phase; default the process's. */
+      readonly phases?: PipePhases;
     },
   ) {}
 
   async write(pipe: ClickPipe, obj: KubeObject, status: ClickPipeStatus, endpoint: Endpoint | undefined, log: Logger): Promise<void> {
     const before = pipe.status?.phase;
+    if (status.phase !== undefined) this.deps.phases?.set(namespaceOf(pipe), pipe.metadata.name, status.phase);
     if (status.phase !== before) await this.transition(pipe, obj, status, endpoint, log);
     if (!statusEqual(pipe.status, status)) this.deps.pipes.remember(await patchStatus(this.deps.api, namespaceOf(pipe), pipe.metadata.name, status));
   }
@@ -66,6 +70,7 @@ export class StatusWriter {
     const pipe = { apiVersion: API_GROUP_VERSION, kind: KIND, metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, generation: obj.metadata.generation }, status: obj.status } as unknown as ClickPipe;
     const conditions = withTransitions(pipe, [{ type: ConditionType.Ready, status: ConditionStatus.False, reason: ConditionReason.InvalidSpec, message: `the spec is invalid: ${message}` }], this.deps.now());
     const status: ClickPipeStatus = { ...(obj.status as ClickPipeStatus | undefined), phase: "Failed", observedGeneration: obj.metadata.generation, conditions };
+    this.deps.phases?.set(obj.metadata.namespace ?? "default", obj.metadata.name, "Failed");
     if (!statusEqual(obj.status, status)) this.deps.pipes.remember(await patchStatus(this.deps.api, obj.metadata.namespace ?? "default", obj.metadata.name, status));
   }
 }

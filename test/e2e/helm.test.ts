@@ -34,7 +34,7 @@ type Obj = {
   [key: string]: unknown;
 };
 
-/** Runs a stack tool; resolves with its stdout (helm warns on stderr about the chart's CRD symlink), rejects with both. */
+/** Runs a stack tool; resolves with its stdout (tools may warn on stderr), rejects with both. */
 function tool(name: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(join(env.STACK_BIN!, name), args, {

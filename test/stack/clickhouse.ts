@@ -1,16 +1,16 @@
 /**
  * ClickHouse for the local stack: the project's HTTP front over the chDB engine (npm `chdb`,
- * ClickHouse 26.7), bound to 127.0.0.1. Data, users and the admin password live under
+ * ClickHouse 26.7, installed into the stack cache by chdb-install.ts, not a project
+ * dependency), bound to 127.0.0.1. Data, users and the admin password live under
  * `.stack/clickhouse/`, so a stopped or killed front comes back with its tables.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { ensureChdb } from "./chdb-install.js";
 import type { Component, StackContext } from "./component.js";
 import { frontCommand, frontEnv, pingFront } from "./clickhouse-front/launch.js";
-import { freePort, isAlive, readPid, spawnDetached, stopProcess, waitFor } from "./process.js";
+import { isAlive, previousPortOrFree, readPid, spawnDetached, stopProcess, waitFor } from "./process.js";
 
 const pidName = "clickhouse";
 const ADMIN_USER = "default";
@@ -29,19 +29,6 @@ function adminPassword(ctx: StackContext): string {
   return password;
 }
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once("error", () => resolve(false));
-    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-  });
-}
-
-async function choosePort(ctx: StackContext): Promise<number> {
-  const previous = Number(new URL(ctx.previous?.CLICKHOUSE_URL ?? "http://x:0").port);
-  if (previous > 0 && (await portIsFree(previous))) return previous;
-  return freePort();
-}
 
 function logTail(ctx: StackContext): string {
   const file = join(ctx.stateDir, "logs", `${pidName}.log`);
@@ -52,19 +39,14 @@ export const clickhouse: Component = {
   name: "clickhouse",
 
   provision(ctx: StackContext): Promise<void> {
-    // The engine ships in the chdb npm package (with @chdb/lib-<platform>); check it is there, nothing to download.
-    const require = createRequire(import.meta.url);
-    try {
-      require.resolve("chdb");
-    } catch (err) {
-      throw new Error(`clickhouse: the chdb package is missing; run \`npm ci\` (${err instanceof Error ? err.message : String(err)})`);
-    }
+    // The engine ships in the chdb npm package (with @chdb/lib-<platform>), installed into the cache, not the product's lock.
+    ensureChdb(ctx.cacheDir, (m) => ctx.log(m));
     ctx.log("clickhouse: chDB engine available");
     return Promise.resolve();
   },
 
   async start(ctx: StackContext): Promise<Record<string, string>> {
-    const port = await choosePort(ctx);
+    const port = await previousPortOrFree(ctx.previous?.CLICKHOUSE_URL);
     const password = adminPassword(ctx);
     const url = `http://127.0.0.1:${port}`;
     const { cmd, args } = frontCommand();

@@ -10,6 +10,7 @@ export const componentLoaders: Record<string, () => Promise<Component>> = {
   kinesis: async () => (await import("./kinesis.js")).kinesis,
   kube: async () => (await import("./kube.js")).kube,
   kubelet: async () => (await import("./kubelet-component.js")).kubelet,
+  prometheus: async () => (await import("./prometheus.js")).prometheus,
 };
 
 export const allComponents = Object.keys(componentLoaders);

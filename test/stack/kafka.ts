@@ -10,7 +10,7 @@
 // NOT_LEADER_OR_FOLLOWER once, which kafkajs retries. So the stack runs 4.3.1, what users run.
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
@@ -19,7 +19,7 @@ import { buildLog4j2Properties, buildServerProperties, kafkaUsers, portEnvKeys, 
 import { cdsArchivePath, cdsArchiveUsable } from "./kafka-cds.js";
 import { kafkaLibDir, provisionKafkaJars } from "./kafka-provision.js";
 import { ensureKafkaTls, kafkaTlsFiles } from "./kafka-tls.js";
-import { freePort, isAlive, readPid, run, sleep, spawnDetached, stopProcess } from "./process.js";
+import { freePort, isAlive, portIsFree, readPid, run, sleep, spawnDetached, stopProcess } from "./process.js";
 
 export const kafkaVersion = "4.3.1";
 const pidName = "kafka";
@@ -55,13 +55,6 @@ function tlsDir(ctx: StackContext): string {
   return join(ctx.stateDir, "kafka", "tls");
 }
 
-async function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once("error", () => resolve(false));
-    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-  });
-}
 
 /** The previous ports when all are still free (a restarted broker keeps its address), else fresh ones. */
 async function choosePorts(ctx: StackContext): Promise<KafkaPorts> {

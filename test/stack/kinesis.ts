@@ -8,11 +8,10 @@
  * Streams live in memory: a restarted emulator keeps its port, not its streams.
  */
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { KinesisClient, ListStreamsCommand } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import type { Component, StackContext } from "./component.js";
-import { freePort, isAlive, readPid, spawnDetached, stopProcess, waitFor } from "./process.js";
+import { isAlive, previousPortOrFree, readPid, spawnDetached, stopProcess, waitFor } from "./process.js";
 
 const pidName = "kinesis";
 const REGION = "us-east-1";
@@ -49,20 +48,6 @@ function kinesaliteModule(): string {
   return createRequire(import.meta.url).resolve("kinesalite");
 }
 
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once("error", () => resolve(false));
-    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
-  });
-}
-
-/** The previous port when it is still free, so a restarted emulator keeps its address. */
-async function choosePort(ctx: StackContext): Promise<number> {
-  const previous = Number(new URL(ctx.previous?.KINESIS_ENDPOINT ?? "http://x:0").port);
-  if (previous > 0 && (await portIsFree(previous))) return previous;
-  return freePort();
-}
 
 export const kinesis: Component = {
   name: "kinesis",
@@ -86,7 +71,7 @@ export const kinesis: Component = {
    */
   async start(ctx: StackContext): Promise<Record<string, string>> {
     try {
-      const port = await choosePort(ctx);
+      const port = await previousPortOrFree(ctx.previous?.KINESIS_ENDPOINT);
       const endpoint = `http://127.0.0.1:${port}`;
       const pid = spawnDetached(ctx, pidName, process.execPath, ["-e", LAUNCHER], {
         env: { KINESALITE_MODULE: kinesaliteModule(), KINESIS_PORT: String(port) },

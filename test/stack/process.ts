@@ -18,6 +18,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Whether `port` on 127.0.0.1 can be bound now. */
+export function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The port of the URL a component published last time when it is still free, so a restarted
+ * component keeps its address; a fresh free port otherwise.
+ */
+export async function previousPortOrFree(previousUrl: string | undefined): Promise<number> {
+  const previous = Number(new URL(previousUrl ?? "http://x:0").port);
+  if (previous > 0 && (await portIsFree(previous))) return previous;
+  return freePort();
+}
+
 export interface SpawnOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;

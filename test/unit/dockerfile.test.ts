@@ -1,9 +1,12 @@
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CONSUMER_COMMAND } from "../../src/operator/desired.js";
 import { IMAGE_WORKDIR, parseEntrypoint, rewritePath } from "../stack/kubelet/container-spec.js";
+import { devOnlyPackages, installedPackages, replay, stages, type ReplayResult, type Stage } from "./dockerfile-replay.js";
 
 /**
  * No Docker engine runs here, so the image is checked by reading it: its WORKDIR and
@@ -13,33 +16,6 @@ import { IMAGE_WORKDIR, parseEntrypoint, rewritePath } from "../stack/kubelet/co
 const root = join(import.meta.dirname, "../..");
 const read = (path: string): string => readFileSync(join(root, path), "utf8");
 const dockerfile = read("Dockerfile");
-
-interface Stage {
-  name: string;
-  base: string;
-  instructions: { op: string; args: string }[];
-}
-
-/** Dockerfile stages with their instructions (continuation lines joined, comments dropped). */
-function stages(text: string): Stage[] {
-  const lines = text
-    .replace(/\\\n/g, " ")
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "" && !l.startsWith("#"));
-  const result: Stage[] = [];
-  for (const line of lines) {
-    const [op = "", ...rest] = line.split(/\s+/);
-    const args = rest.join(" ");
-    if (op.toUpperCase() === "FROM") {
-      const m = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
-      result.push({ base: m?.[1] ?? "", name: m?.[2] ?? String(result.length), instructions: [] });
-    } else {
-      result.at(-1)?.instructions.push({ op: op.toUpperCase(), args });
-    }
-  }
-  return result;
-}
 
 function last(stage: Stage, op: string): string | undefined {
   return stage.instructions.filter((i) => i.op === op).at(-1)?.args;
@@ -113,4 +89,44 @@ describe("Dockerfile", () => {
       expect(ignore).toContain(`!${needed}`);
     }
   });
+});
+
+describe("Dockerfile replayed without a container engine", () => {
+  let result: ReplayResult | undefined;
+  // Three stage trees, two of them with node_modules: removing them takes a while.
+  afterAll(async () => {
+    await Promise.all([...(result?.roots.values() ?? [])].map((dir) => rm(dir, { recursive: true, force: true })));
+  }, 120_000);
+
+  it(
+    "builds from the build context alone (`npm ci` with the lock file), and the runtime stage's files run `clickpipes --help` with production dependencies only",
+    async () => {
+      const t0 = Date.now();
+      // The host's npm cache, without revalidating each tarball against the registry: same lock, same packages, faster.
+      result = await replay({ root, dockerfile, dockerignore: read(".dockerignore"), env: { npm_config_prefer_offline: "true", npm_config_fund: "false", npm_config_audit: "false" } });
+      const runtimeRoot = result.roots.get(runtime.name)!;
+      const app = join(runtimeRoot, IMAGE_WORKDIR);
+
+      // The runtime stage holds what the entrypoint needs, and nothing of the build.
+      expect(existsSync(join(app, "dist/src/cli/main.js"))).toBe(true);
+      expect(existsSync(join(app, "crds/clickpipes.io_clickpipes.yaml"))).toBe(true);
+      expect(existsSync(join(app, "src"))).toBe(false);
+      const installed = installedPackages(join(app, "node_modules"));
+      expect(installed).toContain("@kubernetes/client-node");
+      const devOnly = devOnlyPackages(join(root, "package-lock.json"));
+      expect(devOnly).toContain("typescript");
+      expect(installed.filter((p) => devOnly.includes(p))).toEqual([]);
+      expect(installed.some((p) => p.startsWith("@chdb/") || p === "chdb")).toBe(false);
+
+      // The `clickpipes` the image puts on PATH, run with the runtime stage's env and files only.
+      const bin = join(runtimeRoot, "usr/local/bin/clickpipes");
+      const help = spawnSync(bin, ["--help"], { cwd: app, env: { PATH: process.env.PATH ?? "", ...result.envs.get(runtime.name) }, encoding: "utf8" });
+      expect(help.stderr).toBe("");
+      expect(help.status).toBe(0);
+      for (const command of ["operator", "consume", "run", "validate", "crd"]) expect(help.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, "m"));
+      // So a slow replay shows up in the test log.
+      console.log(`dockerfile replay: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    },
+    600_000,
+  );
 });

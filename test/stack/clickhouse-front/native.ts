@@ -4,7 +4,9 @@
  * data as a Buffer without copying it into a JS string.
  */
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
+import { chdbPackageDir } from "../chdb-install.js";
+import { cacheDir } from "../env.js";
 
 export type NativeConnection = object;
 
@@ -32,9 +34,10 @@ interface Loader {
   loadNative(): ChdbNative;
 }
 
+/** Loads the addon from the stack cache, where the clickhouse component installs chdb (see chdb-install.ts). */
 export function loadChdb(): ChdbNative {
-  const require = createRequire(import.meta.url);
-  const root = dirname(require.resolve("chdb"));
+  const root = chdbPackageDir(cacheDir);
+  const require = createRequire(join(root, "package.json"));
   const loader = require(join(root, "dist", "loader.js")) as Loader;
   return loader.loadNative();
 }
