@@ -160,7 +160,8 @@ function start(loaded: LoadedPipe, deps: StartDeps): Running {
   });
   const decoding = decoders(deps.plugin, loaded, deps.signal);
   const tables = new Map([...deps.columns].map(([table, columns]) => [table, compileMapper(columns, spec.fieldMappings ?? [], deps.plugin.virtualColumns)]));
-  const routes: Routes = { tables, defaultTable: deps.plugin.tables(spec)[0] ?? "", decode: decoding.decode, passthrough: decoding.passthrough };
+  // Setup returned the plugin's tables in its order: the first takes records that name none.
+  const routes: Routes = { tables, defaultTable: [...deps.columns.keys()][0] ?? "", decode: decoding.decode, passthrough: decoding.passthrough };
   const pipeline = new Pipeline({
     pipe,
     routes,

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createLogger } from "../../src/ingest/logger.js";
-import type { Checkpoint, RawRecord, RecordSink } from "../../src/ingest/source.js";
 import { KinesisRecordSource } from "../../src/sources/kinesis/source.js";
 import { count, clickhouse, queryRows, startConsumer, stopConsumer, uniqueName, waitFor } from "./ingest-helpers.js";
 import { adjacentOpenShards, closedShardIds, createStream, entry, kinesisClient, listShards, mergeShards, putRecords, splitShard, writeKinesisPipeFile } from "./kinesis-helpers.js";
+import { RecordingSink } from "../helpers/recording-sink.js";
 
 const env = inject("stackEnv");
 const enabled = env.KINESIS_ENDPOINT !== undefined;
@@ -29,25 +29,6 @@ const COLUMNS = [
 
 function value(id: number, key: string, n: number): string {
   return JSON.stringify({ id, key, n });
-}
-
-/** A sink that keeps what the source hands over, in order (the core's view of the delivery order). */
-class RecordingSink implements RecordSink {
-  readonly records: RawRecord[] = [];
-  readonly progress: Checkpoint[] = [];
-  onRecords(records: readonly RawRecord[]): Promise<void> {
-    this.records.push(...records);
-    return Promise.resolve();
-  }
-  onProgress(checkpoints: readonly Checkpoint[]): Promise<void> {
-    this.progress.push(...checkpoints);
-    return Promise.resolve();
-  }
-  onReset(): void {}
-  onPhase(): void {}
-  onEnd(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
 describe.skipIf(!enabled)("Kinesis → ClickHouse (kinesalite)", () => {

@@ -1,9 +1,9 @@
 import { GetRecordsCommand, GetShardIteratorCommand, type KinesisClient, ListShardsCommand } from "@aws-sdk/client-kinesis";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../../ingest/logger.js";
-import type { Checkpoint, RawRecord, RecordSink } from "../../ingest/source.js";
 import type { InitialIterator } from "./shards.js";
 import { KinesisRecordSource } from "./source.js";
+import { RecordingSink } from "../../../test/helpers/recording-sink.js";
 
 /** An in-memory Kinesis answering the three polling calls, with failures to inject. */
 class FakeKinesis {
@@ -55,24 +55,6 @@ class FakeKinesis {
   }
 }
 
-class Sink implements RecordSink {
-  readonly records: RawRecord[] = [];
-  readonly progress: Checkpoint[] = [];
-  onRecords(records: readonly RawRecord[]): Promise<void> {
-    this.records.push(...records);
-    return Promise.resolve();
-  }
-  onProgress(checkpoints: readonly Checkpoint[]): Promise<void> {
-    this.progress.push(...checkpoints);
-    return Promise.resolve();
-  }
-  onReset(): void {}
-  onPhase(): void {}
-  onEnd(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 function open(fake: FakeKinesis, o: { stored?: Map<string, string>; replica?: { index: number; count: number }; initial?: InitialIterator; fatal?: Error[] } = {}): KinesisRecordSource {
   return new KinesisRecordSource({
     streamName: "s",
@@ -96,7 +78,7 @@ async function until(what: string, check: () => boolean, ms = 5_000): Promise<vo
 }
 
 const sid = (n: number): string => `shardId-${String(n).padStart(12, "0")}`;
-const order = (sink: Sink): string[] => sink.records.map((r) => r.value!.toString());
+const order = (sink: RecordingSink): string[] => sink.records.map((r) => r.value!.toString());
 
 describe("KinesisRecordSource", () => {
   it("reads a split's children only after the parent's last record and its END marker", async () => {
@@ -104,7 +86,7 @@ describe("KinesisRecordSource", () => {
     fake.add(0, 7, { closed: true });
     fake.add(1, 4, { parents: [0] });
     fake.add(2, 4, { parents: [0] });
-    const sink = new Sink();
+    const sink = new RecordingSink();
     const source = open(fake);
     await source.start(sink);
     await until("all records", () => sink.records.length === 15);
@@ -120,7 +102,7 @@ describe("KinesisRecordSource", () => {
     fake.add(0, 5, { closed: true });
     fake.add(1, 2, { closed: true });
     fake.add(2, 3, { parents: [0, 1] });
-    const sink = new Sink();
+    const sink = new RecordingSink();
     const source = open(fake);
     await source.start(sink);
     await until("all records", () => sink.records.length === 10);
@@ -134,7 +116,7 @@ describe("KinesisRecordSource", () => {
     const fake = new FakeKinesis();
     fake.add(0, 5, { closed: true });
     fake.add(1, 5, { parents: [0] });
-    const sink = new Sink();
+    const sink = new RecordingSink();
     const source = open(fake, { stored: new Map([[`s/${sid(0)}`, "END:4"], [`s/${sid(1)}`, "2"], ["other/shardId-000000000009", "7"]]) });
     await source.start(sink);
     await until("the rest of shard 1", () => sink.records.length === 2);
@@ -148,7 +130,7 @@ describe("KinesisRecordSource", () => {
     fake.add(0, 3, { closed: true });
     fake.add(1, 3, { parents: [0] });
     const stored = new Map<string, string>();
-    const sink = new Sink();
+    const sink = new RecordingSink();
     // Replica 1 of 2 owns shard 1 only; shard 0 is replica 0's.
     const source = open(fake, { stored, replica: { index: 1, count: 2 } });
     await source.start(sink);
@@ -166,7 +148,7 @@ describe("KinesisRecordSource", () => {
     const fake = new FakeKinesis();
     fake.add(0, 3, { closed: true });
     fake.add(1, 3, { parents: [0] });
-    const sink = new Sink();
+    const sink = new RecordingSink();
     const source = open(fake, { initial: { type: "LATEST" } });
     await source.start(sink);
     await until("shard 1 open", () => source.reading.length === 1);
@@ -181,7 +163,7 @@ describe("KinesisRecordSource", () => {
   it("backs off when throttled, renews an expired iterator after the last record, and reports lag in ms", async () => {
     const fake = new FakeKinesis();
     fake.add(0, 3);
-    const sink = new Sink();
+    const sink = new RecordingSink();
     const fatal: Error[] = [];
     const source = open(fake, { fatal });
     await source.start(sink);
@@ -201,7 +183,7 @@ describe("KinesisRecordSource", () => {
     fake.add(0, 3);
     const fatal: Error[] = [];
     const source = open(fake, { fatal });
-    await source.start(new Sink());
+    await source.start(new RecordingSink());
     fake.failNext = ["InvalidArgumentException"];
     await until("onFatal", () => fatal.length === 1);
     await source.close();
