@@ -4,8 +4,15 @@
  * consume rate of the topic (no processing) and the raw insert rate of the same rows.
  * Then produce-to-queryable latency at half the measured throughput.
  *
+ * The peer, in the same run on the same topic: ClickHouse's own Kafka table engine with a
+ * materialized view into the same MergeTree table shape, which is what a self-hosted
+ * ClickHouse user would pick instead. Both run against a private ClickHouse front started
+ * here, so its CPU (/proc) is the destination's share of the work and nobody else's.
+ *
  * Env: BENCH_MESSAGES (default 100000 messages of ~1.6 KB), BENCH_SMALL_MESSAGES (default
- * 300000 of ~200 B), BENCH_LATENCY_SECONDS (default 10).
+ * 300000 of ~200 B), BENCH_PEER_MESSAGES (default 300000 of ~1.6 KB for the side-by-side
+ * run), BENCH_LATENCY_SECONDS (default 10), BENCH_CLI_MAIN (a prebuilt `main.js` to measure
+ * instead of compiling the tree, e.g. a previous release's, for before/after lines).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -20,6 +27,8 @@ import { destinationError } from "../src/ingest/destination-errors.js";
 import { ClickHouseSink } from "../src/ingest/sink.js";
 import { loadStackEnv, repoRoot, type StackEnv } from "../test/stack/env.js";
 import { up } from "../test/stack/stack.js";
+import { type PrivateComponent, privateComponent } from "../test/integration/ingest-helpers.js";
+import { engineDropSql, engineSql } from "./kafka-engine.js";
 
 const PARTITIONS = 3;
 const log = (msg: string): void => void process.stderr.write(`[bench kafka ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -90,7 +99,7 @@ async function produceAll(env: StackEnv, topic: string, n: number, size: number)
 }
 
 /** Ceiling 1: kafkajs fetching the topic with the consumer's fetch sizes, doing nothing with the records. */
-async function rawConsumeRate(env: StackEnv, topic: string, n: number): Promise<number> {
+export async function rawConsumeRate(env: StackEnv, topic: string, n: number): Promise<number> {
   const consumer = kafkaClient(env).consumer({ groupId: `bench-raw-${randomBytes(4).toString("hex")}`, maxBytesPerPartition: 2 << 20, maxBytes: 8 << 20, maxWaitTimeInMs: 1000 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -175,6 +184,7 @@ interface Committed {
 
 interface Child {
   readonly child: ChildProcess;
+  readonly startedAt: number;
   /** Batches as the consumer logs them ("batch committed", debug level): no polling of ClickHouse skews the figures. */
   readonly committed: Committed[];
   maxRssMb: number;
@@ -200,6 +210,12 @@ async function buildCli(): Promise<string> {
 
 let cliMain = "";
 
+/** User + system CPU of a process (all its threads) so far, from /proc. */
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function spawnConsumer(file: string): Child {
   const child = spawn(process.execPath, [cliMain, "run", "-f", file], {
     cwd: repoRoot,
@@ -219,12 +235,10 @@ function spawnConsumer(file: string): Child {
   });
   const state: Child = {
     child,
+    startedAt: Date.now(),
     committed,
     maxRssMb: 0,
-    cpuSeconds: () => {
-      const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      return (Number(fields[11]) + Number(fields[12])) / 100;
-    },
+    cpuSeconds: () => processCpuSeconds(child.pid!),
     stop: async () => {
       clearInterval(timer);
       if (child.exitCode !== null) return;
@@ -244,7 +258,7 @@ function spawnConsumer(file: string): Child {
 }
 
 /** End to end through the real CLI: steady-state rows/s between the first and the last full batch. */
-async function endToEnd(env: StackEnv, db: string, size: number, n: number): Promise<{ rowsPerS: number; mbPerS: number; rssMb: number; mbPerCpuS: number }> {
+async function endToEnd(env: StackEnv, db: string, size: number, n: number): Promise<{ rowsPerS: number; mbPerS: number; rssMb: number; mbPerCpuS: number; cpuSPerMillion: number }> {
   const topic = `bench-${size}-${randomBytes(3).toString("hex")}`;
   await createTopic(env, topic);
   log(`producing ${n} messages of ~${size} B`);
@@ -265,10 +279,80 @@ async function endToEnd(env: StackEnv, db: string, size: number, n: number): Pro
     const first = full[0]!;
     const last = full.at(-1)!;
     const rowsPerS = full.slice(1).reduce((acc, c) => acc + c.rows, 0) / ((last.at - first.at) / 1000);
-    return { rowsPerS, mbPerS: (rowsPerS * (bytes / n)) / 1e6, rssMb: consumer.maxRssMb, mbPerCpuS: bytes / 1e6 / cpu };
+    return { rowsPerS, mbPerS: (rowsPerS * (bytes / n)) / 1e6, rssMb: consumer.maxRssMb, mbPerCpuS: bytes / 1e6 / cpu, cpuSPerMillion: (cpu * 1e6) / n };
   } finally {
     await consumer.stop();
   }
+}
+
+interface SideBySide {
+  readonly oursRowsPerS: number;
+  readonly engineRowsPerS: number;
+  /** CPU-seconds per million rows: our consumer process, the ClickHouse front while it took our rows, the front running the engine. */
+  readonly consumerCpu: number;
+  readonly frontCpuForOurs: number;
+  readonly engineCpu: number;
+}
+
+async function waitRows(what: string, rows: () => Promise<number> | number, n: number, alive: () => boolean = () => true): Promise<void> {
+  const deadline = Date.now() + 600_000;
+  let last = 0;
+  let lastLog = Date.now();
+  while ((last = await rows()) < n) {
+    if (Date.now() > deadline || !alive()) throw new Error(`${what} stalled at ${last}/${n} rows`);
+    if (Date.now() - lastLog > 10_000) {
+      log(`${what}: ${last}/${n} rows`);
+      lastLog = Date.now();
+    }
+    await sleep(100);
+  }
+}
+
+/**
+ * The same topic read twice, one after the other so neither competes with the other: by our
+ * consumer into one table, then by the Kafka engine and a materialized view into another.
+ * Wall rate from start to the last row queryable (or committed); CPU from /proc.
+ */
+async function sideBySide(env: StackEnv, ch: ClickHouseClient, db: string, frontPid: number, n: number): Promise<SideBySide> {
+  const topic = `bench-peer-${randomBytes(3).toString("hex")}`;
+  await createTopic(env, topic);
+  log(`side by side: producing ${n} messages of ~1.6 KB`);
+  await produceAll(env, topic, n, 1600);
+  const front0 = processCpuSeconds(frontPid);
+  const consumer = spawnConsumer(pipeFile(env, { name: "side-by-side", db, topic, table: "ours_rows", managed: true, wait: "1s" }));
+  let ours: { wall: number; cpu: number; front: number };
+  try {
+    const total = (): number => consumer.committed.reduce((acc, c) => acc + c.rows, 0);
+    await waitRows("our consumer", total, n, () => consumer.child.exitCode === null);
+    ours = { wall: (Date.now() - consumer.startedAt) / 1000, cpu: consumer.cpuSeconds(), front: processCpuSeconds(frontPid) - front0 };
+  } finally {
+    await consumer.stop();
+  }
+  log(`side by side: ours ${(n / ours.wall).toFixed(0)} rows/s, consumer ${ours.cpu.toFixed(1)} CPU-s, front ${ours.front.toFixed(1)} CPU-s`);
+  const engineStart = Date.now();
+  const engineFront0 = processCpuSeconds(frontPid);
+  for (const query of engineSql({ db, columns, brokers: env.KAFKA_BROKERS!, topic, group: `bench-engine-${randomBytes(3).toString("hex")}`, partitions: PARTITIONS })) {
+    await ch.command({ query });
+  }
+  const engineRows = async (): Promise<number> => {
+    const rows = await (await ch.query({ query: `SELECT count() c FROM ${db}.engine_rows`, format: "JSONEachRow" })).json<{ c: string }>();
+    return Number(rows[0]?.c ?? 0);
+  };
+  try {
+    await waitRows("the Kafka engine", engineRows, n);
+  } finally {
+    for (const query of engineDropSql(db)) await ch.command({ query });
+  }
+  const engine = { wall: (Date.now() - engineStart) / 1000, front: processCpuSeconds(frontPid) - engineFront0 };
+  log(`side by side: Kafka engine ${(n / engine.wall).toFixed(0)} rows/s, front ${engine.front.toFixed(1)} CPU-s`);
+  const perMillion = (cpu: number): number => (cpu * 1e6) / n;
+  return {
+    oursRowsPerS: n / ours.wall,
+    engineRowsPerS: n / engine.wall,
+    consumerCpu: perMillion(ours.cpu),
+    frontCpuForOurs: perMillion(ours.front),
+    engineCpu: perMillion(engine.front),
+  };
 }
 
 /** p99 of produce → queryable at `rate` messages/s for `seconds`. */
@@ -329,8 +413,19 @@ async function latency(env: StackEnv, ch: ClickHouseClient, db: string, rate: nu
 }
 
 export async function main(): Promise<Record<string, unknown>> {
-  const env = await stackEnv();
-  cliMain = await buildCli();
+  const shared = await stackEnv();
+  cliMain = process.env.BENCH_CLI_MAIN ?? (await buildCli());
+  log("starting a private ClickHouse front (its CPU is the destination's share)");
+  const front: PrivateComponent = await privateComponent("clickhouse");
+  const env: StackEnv = { ...shared, ...front.env };
+  try {
+    return await measure(env, front.pid());
+  } finally {
+    await front.destroy();
+  }
+}
+
+async function measure(env: StackEnv, frontPid: number): Promise<Record<string, unknown>> {
   const n = Number(process.env.BENCH_MESSAGES ?? 100_000);
   const nSmall = Number(process.env.BENCH_SMALL_MESSAGES ?? 300_000);
   const ch = createClient({ url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, log: { level: ClickHouseLogLevel.OFF } });
@@ -351,6 +446,8 @@ export async function main(): Promise<Record<string, unknown>> {
     const small = await endToEnd(env, db, 200, nSmall);
     log(`end to end 200 B: ${small.rowsPerS.toFixed(0)} rows/s, ${small.mbPerS.toFixed(1)} MB/s, RSS ${small.rssMb.toFixed(0)} MiB`);
     const lat = await latency(env, ch, db, big.rowsPerS / 2, Number(process.env.BENCH_LATENCY_SECONDS ?? 10));
+    const peer = await sideBySide(env, ch, db, frontPid, Number(process.env.BENCH_PEER_MESSAGES ?? 300_000));
+    const wholePath = peer.consumerCpu + peer.frontCpuForOurs;
     return {
       rows_per_s: Math.round(big.rowsPerS),
       mb_per_s: Number(big.mbPerS.toFixed(1)),
@@ -366,6 +463,16 @@ export async function main(): Promise<Record<string, unknown>> {
       p50_latency_ms: lat.p50,
       latency_rate_msgs_per_s: Math.round(lat.achievedRate),
       batch_wait_ms: 1000,
+      cpu_s_per_million: Number(big.cpuSPerMillion.toFixed(1)),
+      small_cpu_s_per_million: Number(small.cpuSPerMillion.toFixed(1)),
+      small_rss_mb: Math.round(small.rssMb),
+      side_rows_per_s: Math.round(peer.oursRowsPerS),
+      engine_rows_per_s: Math.round(peer.engineRowsPerS),
+      rows_ratio_to_engine: Number((peer.oursRowsPerS / peer.engineRowsPerS).toFixed(2)),
+      side_consumer_cpu_s_per_million: Number(peer.consumerCpu.toFixed(1)),
+      side_whole_path_cpu_s_per_million: Number(wholePath.toFixed(1)),
+      engine_cpu_s_per_million: Number(peer.engineCpu.toFixed(1)),
+      whole_path_cpu_ratio_to_engine: Number((wholePath / peer.engineCpu).toFixed(2)),
     };
   } finally {
     await ch.command({ query: `DROP DATABASE IF EXISTS ${db}` }).catch(() => undefined);

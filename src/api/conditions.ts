@@ -39,6 +39,10 @@ export const ConditionReason = {
   SourceReachable: "SourceReachable",
   SourceUnreachable: "SourceUnreachable",
   SourceAuthenticationFailed: "SourceAuthenticationFailed",
+  /** The source answers but is not set up for the pipe (MySQL binlog_format not ROW...); the message says what to change. */
+  SourceNotConfigured: "SourceNotConfigured",
+  /** The source answers, but a CDC replication slot holds more WAL than the threshold: the source's disk is filling. */
+  SlotRetainedWalHigh: "SlotRetainedWalHigh",
   TopicNotFound: "TopicNotFound",
   DestinationReachable: "DestinationReachable",
   DestinationUnreachable: "DestinationUnreachable",

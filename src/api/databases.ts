@@ -53,7 +53,18 @@ const PostgresSettingsSchema = z
   })
   .describe("Replication settings.");
 
-const MysqlSettingsSchema = z.strictObject({ ...commonCdcSettings }).describe("Replication settings.");
+export const MYSQL_REPLICATION_MECHANISMS = ["auto", "gtid", "filePosition"] as const;
+const MysqlSettingsSchema = z
+  .strictObject({
+    ...commonCdcSettings,
+    replicationMechanism: z
+      .enum(MYSQL_REPLICATION_MECHANISMS)
+      .default("auto")
+      .describe(
+        "How replication resumes: gtid (by the GTID set; MySQL needs gtid_mode=ON), filePosition (by binlog file and position), or auto: GTID when the server has GTIDs on (MariaDB always), else file and position. Default: auto.",
+      ),
+  })
+  .describe("Replication settings.");
 const MongodbSettingsSchema = z.strictObject({ ...commonCdcSettings }).describe("Replication settings.");
 const BigquerySettingsSchema = z
   .strictObject({
@@ -153,6 +164,18 @@ const dbCredentials = secretRef("the database `username` and `password`").descri
   "Secret with keys `username` and `password` of the replication user.",
 );
 
+/** An SSH bastion the database is reached through (the ClickPipes UI's "SSH tunnelling" option). */
+export const SshTunnelSchema = z
+  .strictObject({
+    host: hostField.describe("SSH bastion host name or IP address."),
+    port: z.int().min(1).max(65535).default(22).describe("SSH port of the bastion. Default: 22."),
+    user: nonEmptyString(255).describe("SSH user on the bastion."),
+    privateKeySecretRef: secretKeyRef("the SSH private key (OpenSSH or PEM) whose public key is in the bastion user's authorized_keys", "privateKey").describe(
+      "Secret key holding the SSH private key. Default key: privateKey.",
+    ),
+  })
+  .describe("Reach the database through an SSH tunnel: the consumer connects to the bastion and forwards to host:port as the bastion sees them.");
+
 export const PostgresSourceSchema = z
   .strictObject({
     host: hostField,
@@ -161,6 +184,7 @@ export const PostgresSourceSchema = z
     credentialsSecretRef: dbCredentials,
     tls: tlsField,
     caCertificateSecretRef: caField,
+    sshTunnel: SshTunnelSchema.optional(),
     settings: PostgresSettingsSchema.prefault({}),
     tableMappings: tableMappings(RelationalTableMappingSchema),
   })
@@ -173,6 +197,7 @@ export const MysqlSourceSchema = z
     credentialsSecretRef: dbCredentials,
     tls: tlsField,
     caCertificateSecretRef: caField,
+    sshTunnel: SshTunnelSchema.optional(),
     settings: MysqlSettingsSchema.prefault({}),
     tableMappings: tableMappings(RelationalTableMappingSchema),
   })

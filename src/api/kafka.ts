@@ -12,7 +12,7 @@ import {
 import { type CrossFieldRule, withRules } from "./rules.js";
 
 export const KAFKA_TYPES = ["kafka", "confluent", "msk", "azureeventhub", "redpanda", "warpstream"] as const;
-export const KAFKA_FORMATS = ["JSONEachRow", "AvroConfluent"] as const;
+export const KAFKA_FORMATS = ["JSONEachRow", "AvroConfluent", "Avro", "Protobuf", "CSV", "CSVWithNames", "TabSeparated", "TabSeparatedWithNames"] as const;
 export const KAFKA_AUTHENTICATIONS = [
   "PLAIN",
   "SCRAM-SHA-256",
@@ -76,6 +76,31 @@ export const SchemaRegistrySchema = z
   })
   .describe("Schema registry for the AvroConfluent format.");
 
+export const KafkaFormatOptionsSchema = z
+  .strictObject({
+    avroSchema: z
+      .string()
+      .min(2)
+      .optional()
+      .describe("Avro: the writer schema as JSON text; every message is one bare Avro binary record (no registry framing)."),
+    protobufSchema: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Protobuf without schemaRegistry: the .proto file text (imports of Google's well-known types only)."),
+    protobufMessageType: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Protobuf without schemaRegistry: the message type of every record, e.g. shop.Order."),
+    columns: z
+      .array(nonEmptyString(256))
+      .optional()
+      .describe("CSV and TabSeparated: field names by position. Default: the destination columns in order, virtual columns aside."),
+    delimiter: z.string().length(1).optional().describe("CSV: field delimiter. Default: ','."),
+  })
+  .describe("Settings of the record format: schemas given in the manifest and delimited-text field names.");
+
 const kafkaBase = z
   .strictObject({
     type: z
@@ -85,7 +110,10 @@ const kafkaBase = z
     format: z
       .enum(KAFKA_FORMATS)
       .default("JSONEachRow")
-      .describe("Record value encoding: JSONEachRow (one JSON object per record) or AvroConfluent (needs schemaRegistry). Default: JSONEachRow."),
+      .describe(
+        "Record value encoding: JSONEachRow (one JSON object per record), AvroConfluent (needs schemaRegistry), Avro (formatOptions.avroSchema), Protobuf (Confluent framing with schemaRegistry, else formatOptions.protobufSchema and protobufMessageType), CSV or TabSeparated (one row per record, fields by position), CSVWithNames or TabSeparatedWithNames (a header line, then the row). Default: JSONEachRow.",
+      ),
+    formatOptions: KafkaFormatOptionsSchema.optional(),
     brokers: pattern(BROKERS_PATTERN, "a comma-separated list of host:port, e.g. broker-1:9092,broker-2:9092").describe(
       "Bootstrap brokers as a comma-separated host:port list, e.g. broker-1:9092,broker-2:9092.",
     ),
@@ -181,12 +209,27 @@ const kafkaRules: CrossFieldRule<Kafka>[] = [
     accepted: "{url, credentialsSecretRef?} of a Confluent-compatible schema registry",
     holds: (k) => k.format !== "AvroConfluent" || has(k.schemaRegistry),
   },
+  {
+    cel: "self.format != 'Avro' || (has(self.formatOptions) && has(self.formatOptions.avroSchema))",
+    path: ["formatOptions", "avroSchema"],
+    wrong: "is required for format Avro",
+    accepted: "the writer schema as JSON text",
+    holds: (k) => k.format !== "Avro" || has(k.formatOptions?.avroSchema),
+  },
+  {
+    cel: "self.format != 'Protobuf' || has(self.schemaRegistry) || (has(self.formatOptions) && has(self.formatOptions.protobufSchema) && has(self.formatOptions.protobufMessageType))",
+    path: ["formatOptions", "protobufSchema"],
+    wrong: "is required with protobufMessageType for format Protobuf without schemaRegistry",
+    accepted: "the .proto text and the message type, or a schemaRegistry",
+    holds: (k) => k.format !== "Protobuf" || has(k.schemaRegistry) || (has(k.formatOptions?.protobufSchema) && has(k.formatOptions?.protobufMessageType)),
+  },
 ];
 
 export const KafkaSourceSchema = withRules(kafkaBase, kafkaRules);
 export type KafkaSource = z.output<typeof KafkaSourceSchema>;
 export type KafkaOffset = z.output<typeof KafkaOffsetSchema>;
 export type SchemaRegistry = z.output<typeof SchemaRegistrySchema>;
+export type KafkaFormatOptions = z.output<typeof KafkaFormatOptionsSchema>;
 
 const TLS_BY_DEFAULT: readonly string[] = ["confluent", "msk", "azureeventhub", "warpstream"];
 

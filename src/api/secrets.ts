@@ -38,6 +38,13 @@ const OBJECT_STORAGE_KEYS: Readonly<Record<string, readonly string[]>> = {
   CONNECTION_STRING: [SecretKeys.connectionString],
 };
 
+/** The SSH tunnel's private key, for the database sources that have the option. */
+function sshReferences(kind: string, db: object): SecretReference[] {
+  if (!("sshTunnel" in db)) return [];
+  const tunnel = db.sshTunnel as { privateKeySecretRef: { name: string; key: string } } | undefined;
+  return tunnel === undefined ? [] : [{ path: `spec.source.${kind}.sshTunnel.privateKeySecretRef`, name: tunnel.privateKeySecretRef.name, keys: [tunnel.privateKeySecretRef.key] }];
+}
+
 function sourceReferences(source: ClickPipeSpec["source"]): SecretReference[] {
   const { kafka, kinesis, objectStorage, bigquery } = source;
   if (kafka !== undefined) return kafkaReferences(kafka);
@@ -55,6 +62,7 @@ function sourceReferences(source: ClickPipeSpec["source"]): SecretReference[] {
     return [
       ...ref(`spec.source.${kind}.credentialsSecretRef`, db.credentialsSecretRef, USER_PASSWORD),
       ...keyRef(`spec.source.${kind}.caCertificateSecretRef`, db.caCertificateSecretRef),
+      ...sshReferences(kind, db),
     ];
   }
   return [];

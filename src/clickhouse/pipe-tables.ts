@@ -26,6 +26,8 @@ export interface PipeTableSpec {
   readonly tableDefinition?: TableDefinition;
   /** Columns the table must have: the spec's columns (with their types) and the fieldMappings targets (by name). */
   readonly expected: readonly ExpectedColumn[];
+  /** Shaped by the source itself (a CDC target table its consumer creates from the source schema): absent is not a problem yet. */
+  readonly sourceShaped?: boolean;
 }
 
 export type TableProblem = "TableNotFound" | "SchemaMismatch" | "InvalidSpec";
@@ -54,12 +56,13 @@ function expectedColumns(spec: ClickPipeSpec): ExpectedColumn[] {
  * any other table (a CDC table mapping) must exist and is used with all its columns, until
  * the CDC source describes its tables.
  */
-export function pipeTableSpecs(spec: ClickPipeSpec, tables: readonly string[]): PipeTableSpec[] {
+export function pipeTableSpecs(spec: ClickPipeSpec, tables: readonly string[], opts: { sourceShaped?: boolean } = {}): PipeTableSpec[] {
   const d = spec.destination;
+  const other = opts.sourceShaped === true ? { sourceShaped: true } : {};
   return [...new Set(tables)].map((table) =>
     table === d.table
       ? { database: d.database, table, managed: d.managedTable, columns: d.columns, tableDefinition: d.tableDefinition, expected: expectedColumns(spec) }
-      : { database: d.database, table, managed: false, expected: [] },
+      : { database: d.database, table, managed: false, expected: [], ...other },
   );
 }
 
@@ -69,6 +72,8 @@ function notFound(spec: PipeTableSpec, table: string, fix: string): TableOutcome
 
 /** The pure decision on one destination table from its columns as system.columns shows them. */
 export function judgeTable(spec: PipeTableSpec, actual: readonly ActualColumn[] | undefined): TableOutcome {
+  // The consumer creates it from the source schema before it inserts (SourcePlugin.prepareDestination).
+  if (actual === undefined && spec.sourceShaped === true) return { ok: true, database: spec.database, table: spec.table, columns: [] };
   if (actual === undefined) {
     const fix = spec.managed ? "the operator (or `clickpipes run`) creates it at setup" : "create the table, or set managedTable: true with columns";
     return notFound(spec, spec.table, fix);

@@ -64,17 +64,36 @@ function bookkeepingGrants(db: string, tables: readonly string[], user: string):
 }
 
 /**
- * GRANT statements giving `user` what a pipe writing `tables` (all in `db`; one for a
- * streaming source, one per table mapping for CDC) needs under `permissions`.
+ * An exactly-once consumer reads, when a partition is assigned, which positions beyond its
+ * checkpoint its table and error table already hold (docs/design/exactly-once.md).
  */
-export function grantsSql(permissions: PipePermissions, db: string, tables: readonly string[], user: string): string[] {
+function exactlyOnceGrants(db: string, tables: readonly string[], user: string): string[] {
   const u = quoteIdent(user);
+  return tables.flatMap((table) => [`GRANT SELECT ON ${on(db, table)} TO ${u}`, `GRANT SELECT ON ${on(db, errorTableName(table))} TO ${u}`]);
+}
+
+/**
+ * GRANT statements giving `user` what a pipe writing `tables` (all in `db`; one for a
+ * streaming source, one per table mapping for CDC) needs under `permissions`, plus SELECT
+ * on those tables when the pipe delivers exactly-once, and the source privileges a plugin
+ * names (sourcePrivileges).
+ */
+export function grantsSql(
+  permissions: PipePermissions,
+  db: string,
+  tables: readonly string[],
+  user: string,
+  opts: { exactlyOnce?: boolean; sourcePrivileges?: readonly string[] } = {},
+): string[] {
+  const u = quoteIdent(user);
+  // Sources ClickHouse reads itself (object storage: S3, AZURE, URL) need those global privileges.
+  const reads = [...(opts.exactlyOnce === true ? exactlyOnceGrants(db, tables, user) : []), ...(opts.sourcePrivileges ?? []).map((p) => `GRANT ${p} ON *.* TO ${u}`)];
   switch (permissions.kind) {
     case "full":
       return [`GRANT ALL ON ${quoteIdent(db)}.* TO ${u}`];
     case "destinationOnly":
-      return [...tables.map((table) => `GRANT INSERT ON ${on(db, table)} TO ${u}`), ...bookkeepingGrants(db, tables, user)];
+      return [...tables.map((table) => `GRANT INSERT ON ${on(db, table)} TO ${u}`), ...bookkeepingGrants(db, tables, user), ...reads];
     case "customRole":
-      return [`GRANT ${quoteIdent(permissions.role)} TO ${u}`, `ALTER USER ${u} DEFAULT ROLE ALL`, ...bookkeepingGrants(db, tables, user)];
+      return [`GRANT ${quoteIdent(permissions.role)} TO ${u}`, `ALTER USER ${u} DEFAULT ROLE ALL`, ...bookkeepingGrants(db, tables, user), ...reads];
   }
 }

@@ -52,6 +52,10 @@ export class Batch implements BatchState {
     this.totals.set(record.stream, total);
     const table = record.table ?? this.routes.defaultTable;
     const lane = this.lane(table);
+    if (lane !== undefined && record.error !== undefined) {
+      lane.addError(record, record.error.type, record.error.message, now);
+      return;
+    }
     if (lane !== undefined) {
       lane.add(record, looksValid);
       return;

@@ -29,4 +29,13 @@ export class ClickHouseCheckpointStore implements CheckpointStore {
       throw destinationError(err, { checkpoints: this.pipe });
     }
   }
+
+  async select<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
+    try {
+      const result = await this.client.query({ query, query_params: params, format: "JSONEachRow" });
+      return await result.json<T>();
+    } catch (err) {
+      throw destinationError(err, { query: query.slice(0, 120) });
+    }
+  }
 }

@@ -15,6 +15,10 @@ export const ErrorType = {
   schema: "SCHEMA_MISMATCH",
   source: "SOURCE_ERROR",
   destination: "DESTINATION_ERROR",
+  /** ClickPipes' name: the schema a record names is not in the registry, or is not of the pipe's format. */
+  sourceSchema: "SOURCE_SCHEMA_ERROR",
+  /** ClickPipes' name: the record's bytes do not decode in the pipe's format (Avro, Protobuf, CSV...). */
+  dataParsing: "DATA_PARSING_ERROR",
 } as const;
 export type ErrorTypeName = (typeof ErrorType)[keyof typeof ErrorType];
 

@@ -6,7 +6,8 @@ import type { Logger } from "./logger.js";
 import type { IngestMetrics } from "./metrics.js";
 import { type RetryOptions, retry } from "./retry.js";
 import { type DestinationSink, chTime } from "./sink.js";
-import type { Checkpoint, RawRecord, RecordSink, Source, SourcePhase } from "./source.js";
+import { runBulk } from "./bulk.js";
+import type { BulkInsert, BulkResult, Checkpoint, RawRecord, RecordSink, Source, SourcePhase } from "./source.js";
 import { LogType, SystemLog } from "./system-log.js";
 import { insertTableBatch } from "./table-insert.js";
 
@@ -27,6 +28,8 @@ export interface PipelineOptions {
   readonly onFatal: (err: unknown) => void;
   /** A one-shot source's records are all in and committed, and Completed is recorded. */
   readonly onCompleted?: () => void;
+  /** Re-reads these destination tables' columns and recompiles their mappers in `routes` (CDC schema changes). */
+  readonly reloadTables?: (tables: readonly string[]) => Promise<void>;
 }
 
 /**
@@ -94,6 +97,26 @@ export class Pipeline implements RecordSink {
     this.log.info(LogType.phase, phase);
   }
 
+  /** A CDC source changed these tables: what is held goes in first (old shape), then later records map to the new columns. */
+  async onTablesChanged(tables: readonly string[]): Promise<void> {
+    await this.flush();
+    await this.opts.reloadTables?.(tables);
+  }
+
+  /** A bulk statement after what is held is committed (bulk.ts has the rules). */
+  async onBulk(bulk: BulkInsert): Promise<BulkResult> {
+    if (this.failure !== undefined) throw this.failure;
+    await this.flush();
+    const table = bulk.table ?? this.opts.routes.defaultTable;
+    const columns = this.opts.routes.tables.get(table)?.columns ?? [];
+    const { pipe, sink, source, retry: retryOpts, metrics, logger } = this.opts;
+    return runBulk(bulk, { pipe, sink, source, table, columns, retry: retryOpts, metrics, logger, log: this.log });
+  }
+
+  onSourceError(message: string): void {
+    this.log.error(LogType.source, message);
+  }
+
   /** Everything delivered: insert and commit what is held, then record Completed (retried until ClickHouse takes it). */
   async onEnd(): Promise<void> {
     await this.flush();
@@ -146,6 +169,10 @@ export class Pipeline implements RecordSink {
     this.disarm();
   }
 
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
   private newBatch(): Batch {
     const batch = new Batch(this.opts.pipe, this.opts.routes);
     this.stamps = [];
@@ -189,7 +216,9 @@ export class Pipeline implements RecordSink {
       reported = true;
       this.log.error(LogType.destination, `ClickHouse refused or did not answer the insert, retrying (nothing is committed until it succeeds): ${errorMessage(err)}`);
     };
-    const deps = { sink: this.opts.metrics.countingSent(this.opts.sink), retry: this.opts.retry, metrics: this.opts.metrics, logger: this.opts.logger, onSystemFailure };
+    const source = this.opts.source;
+    const landed = source.landed === undefined ? {} : { landed: source.landed.bind(source) };
+    const deps = { sink: this.opts.metrics.countingSent(this.opts.sink), retry: this.opts.retry, metrics: this.opts.metrics, logger: this.opts.logger, onSystemFailure, ...landed };
     for (const lane of batch.tableBatches()) await insertTableBatch(lane, deps);
     const inserted = Date.now();
     this.opts.metrics.inserted(this.timestamps.get(batch) ?? [], inserted);

@@ -8,8 +8,7 @@ import type { BatchLimits } from "./batcher.js";
 import type { Routes } from "./batch.js";
 import { ClickHouseCheckpointStore } from "./checkpoint-store.js";
 import type { LoadedPipe } from "./config.js";
-import { AvroConfluentDecoder } from "./decoders/avro-confluent.js";
-import { decodeJsonObject } from "./decoders/json.js";
+import { createDecoding } from "./decoders/dispatch.js";
 import { destinationError } from "./destination-errors.js";
 import { ConfigError, ErrorType, IngestError, errorMessage, isRetriable } from "./errors.js";
 import { startHttpServer } from "./http.js";
@@ -117,6 +116,7 @@ export async function runPipe(loaded: LoadedPipe, opts: RunOptions): Promise<num
     logger.info({ port: typeof address === "object" && address !== null ? address.port : opts.httpPort }, "serving /healthz, /readyz and /metrics");
     client = clickhouseClient(loaded);
     const sink = new ClickHouseSink(client, loaded.pipe.spec.destination.database, destinationError);
+    await prepareDestination(plugin, loaded, { client, logger, signal: stopping.signal });
     const columns = await setUpDestination(client, loaded.pipe, { mode: opts.setup, tables: plugin.tables(loaded.pipe.spec), logger, signal: stopping.signal });
     const running = start(loaded, { plugin, client, sink, metrics, logger, signals, signal: stopping.signal, columns, replica: opts.replica ?? { index: 0, count: 1 } });
     await startSource(running, logger, stopping.signal);
@@ -157,8 +157,9 @@ function start(loaded: LoadedPipe, deps: StartDeps): Running {
     replica: deps.replica,
     onFatal: deps.signals.onFatal,
     signal: deps.signal,
+    clickhouse: deps.client,
   });
-  const decoding = decoders(deps.plugin, loaded, deps.signal);
+  const decoding = decoders(deps.plugin, loaded, deps);
   const tables = new Map([...deps.columns].map(([table, columns]) => [table, compileMapper(columns, spec.fieldMappings ?? [], deps.plugin.virtualColumns)]));
   // Setup returned the plugin's tables in its order: the first takes records that name none.
   const routes: Routes = { tables, defaultTable: [...deps.columns.keys()][0] ?? "", decode: decoding.decode, passthrough: decoding.passthrough };
@@ -174,23 +175,41 @@ function start(loaded: LoadedPipe, deps: StartDeps): Running {
     retry: { initialMs: 250, maxMs: 10_000, signal: deps.signal },
     onFatal: deps.signals.onFatal,
     onCompleted: deps.signals.onCompleted,
+    reloadTables: async (changed) => {
+      const fresh = await setUpDestination(deps.client, loaded.pipe, { mode: "check", tables: changed, logger: deps.logger, signal: deps.signal });
+      for (const [table, columns] of fresh) tables.set(table, compileMapper(columns, spec.fieldMappings ?? [], deps.plugin.virtualColumns));
+    },
   });
-  if (spec.settings.exactlyOnce) {
-    // Documented as not implemented in this release: run, but say so where users look.
-    pipeline.log.error(ErrorType.config, "spec.settings.exactlyOnce is not implemented yet: this pipe delivers at-least-once", "warn");
+  if (spec.settings.exactlyOnce && deps.plugin.kind !== "kafka") {
+    // Exactly-once is built for Kafka (docs/design/exactly-once.md); other sources say so where users look.
+    pipeline.log.error(ErrorType.config, `spec.settings.exactlyOnce is implemented for Kafka sources only: this ${deps.plugin.kind} pipe delivers at-least-once`, "warn");
   }
   return { pipeline, source };
 }
 
 type Decoding = Pick<PipelineOptions, "prepare"> & Pick<Routes, "decode" | "passthrough">;
 
-/** JSONEachRow decodes in place and may pass records through; AvroConfluent fetches schemas first. */
-function decoders(plugin: SourcePlugin, loaded: LoadedPipe, signal: AbortSignal): Decoding {
+/** JSONEachRow decodes in place and may pass records through; the registry formats fetch schemas first (decoders/dispatch.ts). */
+function decoders(plugin: SourcePlugin, loaded: LoadedPipe, deps: Pick<StartDeps, "signal" | "logger" | "columns">): Decoding {
   const format = plugin.format(loaded.pipe.spec, loaded.secrets);
-  const registry = format.schemaRegistry;
-  if (format.format === "JSONEachRow" || registry === undefined) return { decode: decodeJsonObject, passthrough: true };
-  const avro = new AvroConfluentDecoder({ ...registry, retry: { initialMs: 500, maxMs: 10_000, signal } });
-  return { decode: (bytes) => avro.decode(bytes), prepare: (records) => avro.prepare(records), passthrough: false };
+  // CSV/TabSeparated fields by position default to the destination's columns, virtual ones (_key, _offset...) aside.
+  const virtual = new Set(plugin.virtualColumns.map((v) => v.name));
+  const columns = ([...deps.columns.values()][0] ?? []).map((c) => c.name).filter((name) => !virtual.has(name));
+  const onRetry = (err: unknown, attempt: number): void => deps.logger.warn({ err: errorMessage(err), attempt }, "schema registry unavailable, retrying");
+  return createDecoding(format, { columns, retry: { initialMs: 500, maxMs: 10_000, signal: deps.signal, onRetry } });
+}
+
+/** Lets a source that shapes its own tables (CDC) create them before they are checked; retried while the source is unreachable. */
+async function prepareDestination(plugin: SourcePlugin, loaded: LoadedPipe, deps: { client: ClickHouseClient; logger: Logger; signal: AbortSignal }): Promise<void> {
+  const prepare = plugin.prepareDestination?.bind(plugin);
+  if (prepare === undefined) return;
+  await retry(() => prepare({ pipe: loaded.pipe, secrets: loaded.secrets, logger: deps.logger, clickhouse: deps.client, signal: deps.signal }), {
+    initialMs: 1_000,
+    maxMs: 15_000,
+    signal: deps.signal,
+    retriable: isRetriable,
+    onRetry: (err, attempt) => deps.logger.warn({ err: errorMessage(err), attempt }, "cannot prepare the source's tables yet, retrying"),
+  });
 }
 
 /** Connects the source, retrying what the source says is retriable; the first failure is a SOURCE_ERROR row for the operator. */

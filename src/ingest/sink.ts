@@ -62,6 +62,20 @@ export interface DestinationSink {
   insertErrors(table: string, rows: readonly ErrorRow[]): Promise<void>;
   insertState(rows: readonly StateRow[]): Promise<void>;
   insertLog(rows: readonly LogRow[]): Promise<void>;
+  /** Runs one statement that moves data into a destination table (a source's bulk insert); resolves with the rows it wrote. */
+  insertStatement?(statement: StatementRequest): Promise<{ rows: number }>;
+}
+
+export interface StatementRequest {
+  /** The destination table the statement writes (unquoted). */
+  readonly table: string;
+  /** The statement and its parameters, given the table's quoted `db`.`name`. */
+  readonly build: (qualifiedTable: string) => { readonly query: string; readonly params?: Readonly<Record<string, string>> };
+  /** A `SELECT count()` of what the statement moves, run when ClickHouse's summary reports no rows (an INSERT SELECT on engines that do not count it). */
+  readonly count?: () => { readonly query: string; readonly params?: Readonly<Record<string, string>> };
+  readonly settings?: Readonly<Record<string, string | number>>;
+  readonly body?: NodeJS.ReadableStream;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** The thin I/O edge to ClickHouse: inserts rows, error rows, state rows and log rows into one database. */
@@ -93,6 +107,37 @@ export class ClickHouseSink implements DestinationSink {
 
   async insertLog(rows: readonly LogRow[]): Promise<void> {
     await this.insertObjects(this.logTable, rows);
+  }
+
+  /**
+   * A bulk statement; the rows are ClickHouse's count of rows it read or wrote (an INSERT
+   * SELECT reports what it read; a deduplicated retry writes nothing but read them all).
+   * The statement's text goes into error contexts only up to its table function's name,
+   * and secrets travel as query parameters, so neither reaches a log.
+   */
+  async insertStatement(req: StatementRequest): Promise<{ rows: number }> {
+    const { query, params } = req.build(this.qualified(req.table));
+    try {
+      const result = await this.client.exec({
+        query,
+        clickhouse_settings: { ...req.settings },
+        ...(params === undefined ? {} : { query_params: { ...params } }),
+        ...(req.headers === undefined ? {} : { http_headers: { ...req.headers } }),
+        ...(req.body === undefined ? {} : { values: Readable.from(req.body) }),
+      });
+      for await (const chunk of result.stream) void chunk;
+      const summary = result.summary;
+      const rows = Math.max(Number(summary?.written_rows ?? 0), Number(summary?.read_rows ?? 0));
+      return { rows: rows > 0 || req.count === undefined ? rows : await this.count(req.count()) };
+    } catch (err) {
+      throw this.classify(err, { table: req.table, statement: query.slice(0, 60) });
+    }
+  }
+
+  private async count(statement: { readonly query: string; readonly params?: Readonly<Record<string, string>> }): Promise<number> {
+    const result = await this.client.query({ query: statement.query, format: "JSONEachRow", ...(statement.params === undefined ? {} : { query_params: { ...statement.params } }) });
+    const rows = await result.json<Record<string, unknown>>();
+    return Number(Object.values(rows[0] ?? {})[0] ?? 0);
   }
 
   private qualified(table: string): string {

@@ -23,6 +23,15 @@ export interface RawRecord {
   readonly table?: string;
   /** Change kind for CDC sources; absent for append-only sources. */
   readonly op?: "insert" | "update" | "delete";
+  /** How the error table writes this record's position when the source has its own notation (object storage: `file:line`); default `stream/position`. */
+  readonly label?: string;
+  /** The bytes as the source held them, kept in the error table when `value` is a conversion of them (a CSV line given as JSON). */
+  readonly raw?: Buffer;
+  /**
+   * The source already knows this record cannot become a row (a CDC value that does not fit
+   * its column): it goes to the error table with this message and its `raw` bytes, uninserted.
+   */
+  readonly error?: { readonly type: string; readonly message: string };
 }
 
 /**
@@ -59,7 +68,75 @@ export interface RecordSink {
    * it holds, then marks the pipe Completed.
    */
   onEnd(): Promise<void>;
+  /**
+   * CDC: the source created or altered these destination tables (a column added at the
+   * source, a table mapping added): insert and commit what is held, then map records to the
+   * tables' columns as they are now. Resolves once records of the new shape may be sent.
+   * Optional: sinks that never see schema changes need not implement it.
+   */
+  onTablesChanged?(tables: readonly string[]): Promise<void>;
+  /**
+   * Resolves once every batch that was full or due when called is inserted and committed
+   * (or has failed): a source delivering exactly-once waits for it before reading what its
+   * table holds, and before giving streams up in a rebalance.
+   */
+  settled?(): Promise<void>;
+  /**
+   * A unit of data (an object storage file) that ClickHouse moves into a destination table
+   * with one statement, under the batches' rules: what the sink holds is committed first;
+   * a system error is retried with backoff (a DESTINATION_ERROR row while it lasts); then
+   * one state row for the stream (rows, bytes, position) and the commit. Optional: sinks
+   * without it take records only.
+   */
+  onBulk?(bulk: BulkInsert): Promise<BulkResult>;
+  /** A system error of the source that does not stop it (a file skipped): a SOURCE_ERROR row in clickpipes_log. */
+  onSourceError?(message: string): void;
 }
+
+/** The destination a bulk statement writes: its quoted name and columns. */
+export interface BulkTarget {
+  /** `db`.`table`, quoted. */
+  readonly table: string;
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+}
+
+export interface BulkStatement {
+  readonly query: string;
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+export interface BulkInsert {
+  readonly stream: string;
+  /** The stream's position once the statement succeeded. */
+  readonly position: string;
+  /** Destination table; absent: the pipe's first. */
+  readonly table?: string;
+  /**
+   * The statement for the target (`INSERT INTO t SELECT ... FROM s3(...)`, or `INSERT INTO t
+   * FORMAT f` with `body`) and the values of its `{name:Type}` placeholders: secrets go there,
+   * never into the statement's text.
+   */
+  statement(target: BulkTarget): BulkStatement;
+  /** A `SELECT count()` of what the statement moves, for when ClickHouse's summary reports no rows. */
+  count?(target: BulkTarget): BulkStatement;
+  readonly settings?: Readonly<Record<string, string | number>>;
+  /** Data sent with the statement, opened afresh for each attempt. */
+  readonly body?: () => Promise<NodeJS.ReadableStream>;
+  /** HTTP headers of the request (Content-Encoding of a compressed body). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Source bytes the statement moves, for the state row. */
+  readonly bytes: number;
+  /**
+   * When ClickHouse refuses the data: `return` it to the source (nothing committed), or
+   * `skip`: a system error row naming the stream, and `skippedPosition` committed.
+   */
+  readonly onRefused: "return" | "skip";
+  readonly skippedPosition?: string;
+}
+
+export type BulkResult =
+  | { readonly status: "inserted"; readonly rows: number }
+  | { readonly status: "refused" | "skipped"; readonly message: string };
 
 /** The contract every source implements. */
 export interface Source {
@@ -73,9 +150,15 @@ export interface Source {
   lag(): Promise<Map<string, number>>;
   /** Stop and release everything (leave the group, close connections). */
   close(): Promise<void>;
+  /**
+   * Exactly-once sources only: which of `records` (one table's, from one batch) are already
+   * in `table`. Asked before an insert is retried after a failure that may have happened
+   * after ClickHouse took the rows (a connection lost mid-answer), so no retry doubles them.
+   */
+  landed?(table: string, records: readonly RawRecord[]): Promise<ReadonlySet<RawRecord>>;
 }
 
 /** How a record's position is written in the error table: `stream/position` (Kafka: `topic/partition/offset`). */
-export function formatPosition(record: Pick<RawRecord, "stream" | "position">): string {
-  return `${record.stream}/${record.position}`;
+export function formatPosition(record: Pick<RawRecord, "stream" | "position" | "label">): string {
+  return record.label ?? `${record.stream}/${record.position}`;
 }

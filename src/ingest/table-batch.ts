@@ -98,7 +98,7 @@ export class TableBatch {
         pipe: this.pipe,
         error_type: errorType,
         message,
-        raw_message: record.value === null ? "" : record.value.toString("utf8"),
+        raw_message: (record.raw ?? record.value)?.toString("utf8") ?? "",
         source_position: formatPosition(record),
       },
     });
@@ -112,6 +112,23 @@ export class TableBatch {
   /** Mapped rows [from, to) as a body, for finding the rows ClickHouse refuses. */
   rowsBody(from: number, to: number): Buffer[] {
     return from === 0 && to === this.rows.length ? this.body.finish() : this.rows.slice(from, to);
+  }
+
+  /**
+   * The body of records [from, to) but those in `skip` (exactly-once: already in the
+   * table). Passed-through records are copied again as they were appended; mapped rows are
+   * their own lines.
+   */
+  bodyWithout(from: number, to: number, skip: ReadonlySet<RawRecord>): Buffer[] {
+    if (!this.passthrough) return this.rows.slice(from, to).filter((_, i) => !skip.has(this.records[from + i] as RawRecord));
+    const kept = this.records.slice(from, to).filter((r) => !skip.has(r));
+    const writer = this.body;
+    this.body = new BodyWriter();
+    // The records keep pointing at the original body, which stays whole for a later switchToMapped.
+    for (const r of kept) this.append(r, r.value as Buffer);
+    const body = this.body.finish();
+    this.body = writer;
+    return body;
   }
 
   errorRows(): ErrorRow[] {

@@ -14,6 +14,8 @@ export interface TableInsertDeps {
   readonly logger: Logger;
   /** Each failed attempt that will be retried (a system error: the pipeline reports the streak). */
   readonly onSystemFailure: (err: unknown) => void;
+  /** Exactly-once: the records of a batch already in the table, asked before retrying a failed insert. */
+  readonly landed?: (table: string, records: readonly RawRecord[]) => Promise<ReadonlySet<RawRecord>>;
 }
 
 /**
@@ -26,8 +28,29 @@ export function retriesAsSystemError(err: unknown): boolean {
   return !isDataError(err);
 }
 
-function attempt(lane: TableBatch, body: Buffer | readonly Buffer[], passthrough: boolean, deps: TableInsertDeps): Promise<void> {
-  return retry(() => deps.sink.insertBody(lane.table, body, passthrough), {
+/**
+ * Insert rows [from, to). Retried while the failure is a system error; with `landed`
+ * (exactly-once), a retry first asks which of these records the failed attempt got in
+ * anyway and inserts only the others.
+ */
+function attempt(lane: TableBatch, from: number, to: number, passthrough: boolean, deps: TableInsertDeps): Promise<void> {
+  let body: Buffer | readonly Buffer[] = passthrough ? lane.insertBody() : lane.rowsBody(from, to);
+  let failed = false;
+  const once = async (): Promise<void> => {
+    if (failed && deps.landed !== undefined) {
+      const range = lane.records.slice(from, to);
+      const landed = await deps.landed(lane.table, range);
+      if (landed.size === range.length) return;
+      if (landed.size > 0) body = lane.bodyWithout(from, to, landed);
+    }
+    try {
+      await deps.sink.insertBody(lane.table, body, passthrough);
+    } catch (err) {
+      failed = true;
+      throw err;
+    }
+  };
+  return retry(once, {
     ...deps.retry,
     retriable: retriesAsSystemError,
     onRetry: (err, n, delayMs) => {
@@ -42,7 +65,7 @@ function attempt(lane: TableBatch, body: Buffer | readonly Buffer[], passthrough
 async function insertBisecting(lane: TableBatch, from: number, to: number, deps: TableInsertDeps): Promise<void> {
   if (from >= to) return;
   try {
-    await attempt(lane, lane.rowsBody(from, to), false, deps);
+    await attempt(lane, from, to, false, deps);
   } catch (err) {
     if (!isDataError(err)) throw err;
     if (to - from === 1) {
@@ -64,7 +87,7 @@ export async function insertTableBatch(lane: TableBatch, deps: TableInsertDeps):
   if (lane.records.length === 0) return;
   if (lane.passthrough) {
     try {
-      await attempt(lane, lane.insertBody(), true, deps);
+      await attempt(lane, 0, lane.records.length, true, deps);
       return;
     } catch (err) {
       if (!isDataError(err)) throw err;

@@ -133,7 +133,7 @@ export class ClickHouseOps {
     try {
       const tables = pipeTables(pipe);
       if (tables.length === 0) return { ok: false, blocker: { on: "destination", reason: ConditionReason.InvalidSpec, message: "spec.destination.table is required for this source" } };
-      const blocker = tablesBlocker(await createPipeTables(this.counted(endpoint), pipeTableSpecs(pipe.spec, tables)));
+      const blocker = tablesBlocker(await createPipeTables(this.counted(endpoint), pipeTableSpecs(pipe.spec, tables, { sourceShaped: sourcePlugin(pipe.spec)?.prepareDestination !== undefined })));
       if (blocker) return { ok: false, blocker };
       step = "user";
       return { ok: true, grants: await this.user(pipe, endpoint, password, tables, previousGrants) };
@@ -153,7 +153,7 @@ export class ClickHouseOps {
   private async user(pipe: ClickPipe, endpoint: Endpoint, password: string, tables: readonly string[], previousGrants: string | undefined): Promise<string> {
     const d = pipe.spec.destination;
     const user = clickhouseUserName(pipe);
-    const grants = grantsSql(permissionsOf(pipe), d.database, tables, user);
+    const grants = grantsSql(permissionsOf(pipe), d.database, tables, user, { exactlyOnce: pipe.spec.settings.exactlyOnce, sourcePrivileges: sourcePlugin(pipe.spec)?.sourcePrivileges?.(pipe.spec) ?? [] });
     const fingerprint = grantsFingerprint(grants);
     if (previousGrants !== undefined && previousGrants !== fingerprint) await this.command(endpoint, dropUserSql(user), "user");
     await this.command(endpoint, createUserSql(user, password, d.database), "user");

@@ -6,6 +6,7 @@ import { FINALIZER } from "./desired.js";
 import { deleteIfPresent, patchFinalizers, type ApiRequester } from "./kube/apply.js";
 import type { KubeObject } from "./kube/client.js";
 import type { PipeSecrets } from "./pipe-secrets.js";
+import { sourcePlugin } from "../sources/registry.js";
 
 /** core/v1 Events on the ClickPipe. */
 export interface EventRecorder {
@@ -46,10 +47,26 @@ export class Finalizer {
     // goes; a namesake it does not own stays (garbage collection removes anything it missed).
     for (const { path, uid } of this.deps.ownedWorkloads(obj)) await deleteIfPresent(this.deps.api, path, uid);
     const parsed = validateWith(ClickPipeSchema, { apiVersion: obj.apiVersion, kind: obj.kind, metadata: obj.metadata, spec: obj.spec });
+    if (parsed.ok) await this.cleanUpSource(parsed.value, obj, log);
     if (parsed.ok) await this.dropUser(parsed.value, obj, log);
     await patchFinalizers(this.deps.api, obj, finalizers.filter((f) => f !== FINALIZER));
     log.info("finalized: consumers stopped, ClickHouse user dropped, tables kept");
     return true;
+  }
+
+  /** What the pipe created at its source (a CDC slot and publication), through its plugin; a failure is an event, not a stuck deletion. */
+  private async cleanUpSource(pipe: ClickPipe, obj: KubeObject, log: Logger): Promise<void> {
+    const plugin = sourcePlugin(pipe.spec);
+    if (plugin?.cleanUp === undefined) return;
+    try {
+      await this.deps.secrets.load(pipe);
+      const released = await plugin.cleanUp(pipe, this.deps.secrets.resolver(pipe), 10_000);
+      if (released.length > 0) await this.deps.events.record(obj, "Normal", "SourceCleanedUp", `dropped at the source: ${released.join(", ")}`);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log.warn({ err: message }, "could not clean up the source");
+      await this.deps.events.record(obj, "Warning", ConditionReason.SourceUnreachable, `could not drop what the pipe created at the source (${message}); drop it by hand`);
+    }
   }
 
   private async dropUser(pipe: ClickPipe, obj: KubeObject, log: Logger): Promise<void> {

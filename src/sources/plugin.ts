@@ -5,6 +5,8 @@
  * `SourcePlugin` and one line in registry.ts.
  */
 import type { ClickPipe, ClickPipeSpec, ConditionReason, SecretReference, SourceKind } from "../api/index.js";
+import type { SqlRunner } from "../clickhouse/client.js";
+import type { FormatOptions } from "../ingest/decoders/dispatch.js";
 import type { Logger } from "../ingest/logger.js";
 import type { SecretResolver } from "../ingest/secrets.js";
 import type { RawRecord, Source } from "../ingest/source.js";
@@ -47,6 +49,12 @@ export interface RecordFormat {
   readonly format: string;
   /** Confluent-API schema registry for AvroConfluent. */
   readonly schemaRegistry?: { readonly url: string; readonly username?: string; readonly password?: string };
+  /**
+   * Present: the core decodes the record bytes in `format` (Avro, Protobuf, CSV, TabSeparated...)
+   * with these settings (src/ingest/decoders/dispatch.ts). Absent: records are JSON objects
+   * (a source that converts its rows to JSON itself, as object storage does for CSV files).
+   */
+  readonly options?: FormatOptions;
 }
 
 /** Outcome of the operator's reachability probe. */
@@ -59,6 +67,12 @@ export interface SourceProbeResult {
 /** Positions the pipe made durable in the checkpoint store (clickpipes_state), per stream. */
 export interface CheckpointStore {
   load(): Promise<ReadonlyMap<string, string>>;
+  /**
+   * Rows of a read-only query against the destination database, with `{name:Type}`
+   * parameters: a source delivering exactly-once asks what of a stream is already in its
+   * table beyond the stored position (see docs/design/exactly-once.md).
+   */
+  select?<T>(query: string, params: Record<string, unknown>): Promise<T[]>;
 }
 
 /** Everything a plugin gets to open its source in a consumer. */
@@ -72,6 +86,20 @@ export interface SourceContext {
   /** The source failed for good: the consumer stops (uncommitted records come again). */
   readonly onFatal: (err: Error) => void;
   /** Aborted at shutdown: retry loops inside the source stop waiting. */
+  readonly signal: AbortSignal;
+  /**
+   * The pipe's ClickHouse connection, for sources that shape their own tables (CDC: ALTER on a
+   * source schema change, the table swap of a resync). Absent where the core gives none.
+   */
+  readonly clickhouse?: SqlRunner;
+}
+
+/** What a source gets to create the destination tables it shapes itself, before the core checks them. */
+export interface DestinationContext {
+  readonly pipe: ClickPipe;
+  readonly secrets: SecretResolver;
+  readonly logger: Logger;
+  readonly clickhouse: SqlRunner;
   readonly signal: AbortSignal;
 }
 
@@ -92,6 +120,24 @@ export interface SourcePlugin {
    * a plugin without one is reported by its consumers only.
    */
   probe?(pipe: ClickPipe, secrets: SecretResolver, timeoutMs: number): Promise<SourceProbeResult>;
+  /**
+   * Optional, for sources whose tables follow the source's schema (CDC): creates the tables
+   * `tables(spec)` names from the source's description of them (CREATE TABLE IF NOT EXISTS),
+   * so the core's check finds them. The core calls it before setting up the destination;
+   * a retriable failure (source unreachable) is retried.
+   */
+  prepareDestination?(ctx: DestinationContext): Promise<void>;
+  /**
+   * Optional: releases what the pipe created at the source (a CDC replication slot and
+   * publication; never objects the user named), called by the operator when the pipe is
+   * deleted. Returns what it released, for the event.
+   */
+  cleanUp?(pipe: ClickPipe, secrets: SecretResolver, timeoutMs: number): Promise<string[]>;
+  /**
+   * Global privileges the pipe's ClickHouse user needs because ClickHouse reads the source
+   * itself (object storage: `S3`, `AZURE`, `URL`); granted ON *.* beside the table grants.
+   */
+  sourcePrivileges?(spec: ClickPipeSpec): string[];
   /** The source for one consumer. Must not connect yet: `Source.start` does. */
   open(ctx: SourceContext): Source;
 }

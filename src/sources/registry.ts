@@ -6,9 +6,12 @@
 import { sourceKind, type ClickPipeSpec, type SourceKind } from "../api/index.js";
 import { kafkaPlugin } from "./kafka/plugin.js";
 import { kinesisPlugin } from "./kinesis/plugin.js";
+import { mysqlPlugin } from "./mysql/plugin.js";
+import { objectStoragePlugin } from "./object-storage/plugin.js";
+import { postgresPlugin } from "./postgres/plugin.js";
 import type { SourcePlugin } from "./plugin.js";
 
-const plugins = new Map<SourceKind, SourcePlugin>([[kafkaPlugin.kind, kafkaPlugin], [kinesisPlugin.kind, kinesisPlugin]]);
+const plugins = new Map<SourceKind, SourcePlugin>([[kafkaPlugin.kind, kafkaPlugin], [kinesisPlugin.kind, kinesisPlugin], [objectStoragePlugin.kind, objectStoragePlugin], [mysqlPlugin.kind, mysqlPlugin], [postgresPlugin.kind, postgresPlugin]]);
 
 /** The plugin of a spec's source, if this build ingests it. */
 export function sourcePlugin(spec: Pick<ClickPipeSpec, "source">): SourcePlugin | undefined {

@@ -139,13 +139,17 @@ export interface PrivateComponent {
   start(): Promise<void>;
   /** Stop and delete its state. */
   destroy(): Promise<void>;
+  /** Its process id (as the component recorded it): for /proc figures. */
+  pid(): number;
+  /** Send a signal to its process (SIGSTOP/SIGCONT to freeze and thaw it). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 /**
  * A private instance of a stack component (its own ports, data and pids under a temp dir),
  * for fault tests that stop it: the shared stack stays up for the other suites.
  */
-export async function privateComponent(name: "kafka" | "clickhouse"): Promise<PrivateComponent> {
+export async function privateComponent(name: "kafka" | "clickhouse" | "schema-registry"): Promise<PrivateComponent> {
   const component = await componentLoaders[name]!();
   const stateDir = mkdtempSync(join(tmpdir(), `ingest-${name}-`));
   const context = (previous: StackEnv | undefined): StackContext => ({
@@ -157,6 +161,8 @@ export async function privateComponent(name: "kafka" | "clickhouse"): Promise<Pr
     previous,
     log: () => undefined,
   });
+  // Components record their process under their own name (process.ts recordPid).
+  const pid = (): number => Number(readFileSync(join(stateDir, "pids", `${name}.pid`), "utf8"));
   await component.provision(context(undefined));
   let env = await component.start(context(undefined));
   return {
@@ -171,6 +177,8 @@ export async function privateComponent(name: "kafka" | "clickhouse"): Promise<Pr
       await component.stop(context(env));
       rmSync(stateDir, { recursive: true, force: true });
     },
+    pid,
+    signal: (signal) => process.kill(pid(), signal),
   };
 }
 

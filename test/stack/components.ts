@@ -11,6 +11,12 @@ export const componentLoaders: Record<string, () => Promise<Component>> = {
   kube: async () => (await import("./kube.js")).kube,
   kubelet: async () => (await import("./kubelet-component.js")).kubelet,
   prometheus: async () => (await import("./prometheus.js")).prometheus,
+  s3: async () => (await import("./s3.js")).s3,
+  gcs: async () => (await import("./gcs.js")).gcs,
+  azure: async () => (await import("./azure.js")).azure,
+  "schema-registry": async () => (await import("./schema-registry.js")).schemaRegistry,
+  postgres: async () => (await import("./postgres.js")).postgres,
+  mariadb: async () => (await import("./mariadb.js")).mariadb,
 };
 
 export const allComponents = Object.keys(componentLoaders);

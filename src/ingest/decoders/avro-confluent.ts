@@ -1,156 +1,139 @@
-import avro from "avsc";
-import { ErrorType, RecordError, SourceError, errorMessage } from "../errors.js";
+import type avro from "avsc";
+import { ErrorType, RecordError, errorMessage } from "../errors.js";
 import { type RetryOptions, retry } from "../retry.js";
 import type { RawRecord } from "../source.js";
+import { compileAvro, schemaHasBytes, withoutBuffers } from "./avro-types.js";
 import type { DecodedRecord } from "./json.js";
+import { type RegistrySchema, SchemaRegistryClient, type SchemaRegistryOptions } from "./registry-client.js";
 
-export interface SchemaRegistryOptions {
-  /** Base URL of a Confluent-compatible registry (its root: /schemas/ids/{id} is appended). */
-  readonly url: string;
-  readonly username?: string;
-  readonly password?: string;
-  readonly retry?: RetryOptions;
-}
+export type { SchemaRegistryOptions } from "./registry-client.js";
 
-/** Avro timestamps become ISO 8601 text, which the DateTime64 coercer reads exactly. */
-class TimestampMillis extends avro.types.LogicalType {
-  protected override _fromValue(val: unknown): unknown {
-    return new Date(Number(val)).toISOString();
-  }
-  protected override _toValue(val: unknown): unknown {
-    return Date.parse(String(val));
-  }
-}
-
-class TimestampMicros extends avro.types.LogicalType {
-  protected override _fromValue(val: unknown): unknown {
-    const micros = Number(val);
-    const seconds = Math.floor(micros / 1e6);
-    const fraction = String(micros - seconds * 1e6).padStart(6, "0");
-    return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${fraction}Z`;
-  }
-  protected override _toValue(val: unknown): unknown {
-    return Date.parse(String(val)) * 1000;
-  }
-}
-
-class DateDays extends avro.types.LogicalType {
-  protected override _fromValue(val: unknown): unknown {
-    return new Date(Number(val) * 86_400_000).toISOString().slice(0, 10);
-  }
-  protected override _toValue(val: unknown): unknown {
-    return Date.parse(String(val)) / 86_400_000;
-  }
-}
-
-/** Avro decimal (two's complement big-endian bytes, scale from the schema) → exact decimal text. */
-class DecimalBytes extends avro.types.LogicalType {
-  private readonly scale: number;
-  constructor(schema: avro.Schema, opts?: object) {
-    super(schema, opts);
-    this.scale = (schema as { scale?: number }).scale ?? 0;
-  }
-  protected override _fromValue(val: unknown): unknown {
-    const bytes = val as Buffer;
-    let n = 0n;
-    for (const b of bytes) n = (n << 8n) | BigInt(b);
-    if (bytes.length > 0 && (bytes[0] as number) & 0x80) n -= 1n << BigInt(bytes.length * 8);
-    const negative = n < 0n;
-    const digits = (negative ? -n : n).toString().padStart(this.scale + 1, "0");
-    const text = this.scale === 0 ? digits : `${digits.slice(0, -this.scale)}.${digits.slice(-this.scale)}`;
-    return negative ? `-${text}` : text;
-  }
-  protected override _toValue(val: unknown): unknown {
-    return val;
-  }
-}
-
-const logicalTypes = {
-  "timestamp-millis": TimestampMillis,
-  "timestamp-micros": TimestampMicros,
-  date: DateDays,
-  decimal: DecimalBytes,
-};
-
-/** Avro bytes/fixed arrive as Buffers; JSON carries text, so they become UTF-8 strings. */
-function withoutBuffers(value: unknown): unknown {
-  if (Buffer.isBuffer(value)) return value.toString("utf8");
-  if (Array.isArray(value)) return value.map(withoutBuffers);
-  if (typeof value === "object" && value !== null) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = withoutBuffers(v);
-    return out;
-  }
-  return value;
-}
-
-interface CompiledSchema {
+export interface AvroSchema {
   readonly type: avro.Type;
   readonly hasBytes: boolean;
+  readonly label: string;
+}
+
+/** An Avro schema compiled once, from a registry entry or the manifest. */
+export function avroSchema(schema: string, label: string): AvroSchema {
+  return { type: compileAvro(schema), hasBytes: schemaHasBytes(schema), label };
+}
+
+/** One Avro binary body (no framing) → the record's fields; anything else is DATA_PARSING_ERROR. */
+export function decodeAvroBody(schema: AvroSchema, body: Buffer): DecodedRecord {
+  let value: unknown;
+  try {
+    value = schema.type.fromBuffer(body);
+  } catch (err) {
+    throw new RecordError(ErrorType.dataParsing, `Avro body does not match ${schema.label}: ${errorMessage(err)}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new RecordError(ErrorType.dataParsing, `${schema.label} is not an Avro record; ClickPipes maps record fields to columns`);
+  }
+  // avsc's record instances are read by key like plain objects: no copy.
+  return (schema.hasBytes ? withoutBuffers(value) : value) as DecodedRecord;
+}
+
+/** The id a Confluent-framed message names (magic byte 0, then a big-endian int32), else undefined. */
+export function confluentSchemaId(bytes: Buffer | null): number | undefined {
+  return bytes !== null && bytes.length >= 5 && bytes[0] === 0 ? bytes.readInt32BE(1) : undefined;
 }
 
 /**
- * AvroConfluent: magic byte 0, a 4-byte schema id, then the Avro binary body. Schemas are
- * fetched from the registry by id (before the records are decoded, so decoding stays
- * synchronous) and cached for the life of the process, as ids are immutable.
+ * Schemas by id, asked of the registry once per id (ids are immutable) and kept for the
+ * life of the process; an id the registry does not have is remembered as that error.
+ * Fetching happens in `prepare`, before the records are decoded, so decoding stays
+ * synchronous; a registry outage waits there (a system error) and never becomes a record error.
  */
-export class AvroConfluentDecoder {
-  private readonly schemas = new Map<number, CompiledSchema | RecordError>();
+export class SchemaCache<S> {
+  private readonly schemas = new Map<number, S | RecordError>();
+  private readonly inflight = new Map<number, Promise<void>>();
+  private pinnedSchema: S | undefined;
+  private pinFetched = false;
 
-  constructor(private readonly opts: SchemaRegistryOptions) {}
+  constructor(
+    readonly client: SchemaRegistryClient,
+    private readonly compile: (entry: RegistrySchema) => S | RecordError,
+    private readonly retryOptions: RetryOptions | undefined,
+  ) {}
 
-  /** Fetch the schemas these records name that are not cached yet; waits out a registry outage. */
   async prepare(records: readonly RawRecord[]): Promise<void> {
+    if (!this.pinFetched && this.client.target.pin !== undefined) {
+      const entry = await retry(() => this.client.pinned(), this.retryOptions);
+      const compiled = entry === undefined ? undefined : this.compile(entry);
+      if (compiled instanceof RecordError) throw compiled;
+      this.pinnedSchema = compiled;
+      this.pinFetched = true;
+    }
     const missing = new Set<number>();
     for (const r of records) {
-      const v = r.value;
-      if (v !== null && v.length >= 5 && v[0] === 0) {
-        const id = v.readInt32BE(1);
-        if (!this.schemas.has(id)) missing.add(id);
-      }
+      const id = confluentSchemaId(r.value);
+      if (id !== undefined && !this.schemas.has(id)) missing.add(id);
     }
-    for (const id of missing) this.schemas.set(id, await retry(() => this.fetchSchema(id), this.opts.retry));
+    for (const id of missing) await this.fetch(id);
+  }
+
+  /** One lookup per id even when several partitions' fetches name it at once. */
+  private fetch(id: number): Promise<void> {
+    let pending = this.inflight.get(id);
+    if (pending === undefined) {
+      pending = retry(() => this.client.byId(id), this.retryOptions)
+        .then((entry) => {
+          this.schemas.set(id, entry === undefined ? new RecordError(ErrorType.sourceSchema, `schema id ${id} is not in the registry ${this.client.target.base}`) : this.compile(entry));
+        })
+        .finally(() => this.inflight.delete(id));
+      this.inflight.set(id, pending);
+    }
+    return pending;
+  }
+
+  /** The schema of a fetched id (an error when the registry has none). */
+  get(id: number): S | RecordError | undefined {
+    return this.schemas.get(id);
+  }
+
+  /** The schema the registry URL pins (for messages without a schema id), if any. */
+  get pinned(): S | undefined {
+    return this.pinnedSchema;
+  }
+}
+
+/**
+ * AvroConfluent: magic byte 0, a 4-byte schema id, then the Avro binary body, decoded with
+ * the writer's schema by that id, so a schema change mid-stream needs no restart. When the
+ * registry URL pins a schema (by id or subject/version), messages without the framing are
+ * decoded as bare Avro bodies with it, as ClickPipes does.
+ */
+export class AvroConfluentDecoder {
+  private readonly cache: SchemaCache<AvroSchema>;
+
+  constructor(opts: SchemaRegistryOptions & { readonly retry?: RetryOptions }) {
+    this.cache = new SchemaCache(new SchemaRegistryClient(opts), compileRegistryAvro, opts.retry);
+  }
+
+  prepare(records: readonly RawRecord[]): Promise<void> {
+    return this.cache.prepare(records);
   }
 
   decode(bytes: Buffer | null): DecodedRecord {
-    if (bytes === null || bytes.length < 5 || bytes[0] !== 0) {
-      throw new RecordError(ErrorType.decode, "not AvroConfluent: expected magic byte 0 and a 4-byte schema id");
+    const id = confluentSchemaId(bytes);
+    const schema = id === undefined ? undefined : this.cache.get(id);
+    if (schema instanceof RecordError) {
+      // A pinned schema still reads bare bodies whose first byte happens to be 0.
+      if (this.cache.pinned !== undefined && bytes !== null) return decodeAvroBody(this.cache.pinned, bytes);
+      throw schema;
     }
-    const id = bytes.readInt32BE(1);
-    const schema = this.schemas.get(id);
-    if (schema === undefined) throw new RecordError(ErrorType.decode, `schema id ${id} was not fetched from the registry`);
-    if (schema instanceof RecordError) throw schema;
-    let value: unknown;
-    try {
-      value = schema.type.fromBuffer(bytes.subarray(5));
-    } catch (err) {
-      throw new RecordError(ErrorType.decode, `Avro body does not match schema id ${id}: ${errorMessage(err)}`);
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      throw new RecordError(ErrorType.decode, `schema id ${id} is not an Avro record; ClickPipes maps record fields to columns`);
-    }
-    return (schema.hasBytes ? withoutBuffers(value) : { ...value }) as DecodedRecord;
+    if (schema !== undefined && bytes !== null) return decodeAvroBody(schema, bytes.subarray(5));
+    if (this.cache.pinned !== undefined && bytes !== null) return decodeAvroBody(this.cache.pinned, bytes);
+    throw new RecordError(ErrorType.dataParsing, "not AvroConfluent: expected magic byte 0 and a 4-byte schema id (or pin a schema by subject or id in the registry URL)");
   }
+}
 
-  private async fetchSchema(id: number): Promise<CompiledSchema | RecordError> {
-    const headers: Record<string, string> = { accept: "application/vnd.schemaregistry.v1+json, application/json" };
-    if (this.opts.username !== undefined) {
-      headers.authorization = `Basic ${Buffer.from(`${this.opts.username}:${this.opts.password ?? ""}`).toString("base64")}`;
-    }
-    const url = `${this.opts.url.replace(/\/+$/, "")}/schemas/ids/${id}`;
-    let response: Response;
-    try {
-      response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
-    } catch (err) {
-      throw new SourceError(`schema registry ${url} unreachable: ${errorMessage(err)}`, { retriable: true, cause: err });
-    }
-    if (response.status === 404) return new RecordError(ErrorType.decode, `schema id ${id} is not in the registry (${url})`);
-    if (!response.ok) {
-      throw new SourceError(`schema registry ${url} answered ${response.status}`, { retriable: response.status >= 500 || response.status === 429 });
-    }
-    const body = (await response.json()) as { schema?: string; schemaType?: string };
-    if (body.schemaType !== undefined && body.schemaType !== "AVRO") return new RecordError(ErrorType.decode, `schema id ${id} is ${body.schemaType}, not AVRO`);
-    const text = body.schema ?? "";
-    return { type: avro.Type.forSchema(JSON.parse(text) as avro.Schema, { logicalTypes, wrapUnions: "auto" }), hasBytes: /"(bytes|fixed)"/.test(text) };
+function compileRegistryAvro(entry: RegistrySchema): AvroSchema | RecordError {
+  if (entry.schemaType !== "AVRO") return new RecordError(ErrorType.sourceSchema, `schema id ${entry.id} is ${entry.schemaType}, not AVRO`);
+  try {
+    return avroSchema(entry.schema, `schema id ${entry.id}`);
+  } catch (err) {
+    return new RecordError(ErrorType.sourceSchema, `schema id ${entry.id} is not a valid Avro schema: ${errorMessage(err)}`);
   }
 }

@@ -1,7 +1,8 @@
-import { MAX_REPLICAS, SecretKeys, defaultConsumerGroup, secretReferences, type ClickPipeSpec } from "../../api/index.js";
+import { MAX_REPLICAS, SecretKeys, defaultConsumerGroup, pipeId, secretReferences, splitList, type ClickPipeSpec } from "../../api/index.js";
 import { ConfigError } from "../../ingest/errors.js";
 import type { SourcePlugin } from "../plugin.js";
 import { kafkaClientConfig } from "./config.js";
+import { ExactlyOnceFence } from "./exactly-once.js";
 import { probeKafka } from "./probe.js";
 import { KafkaRecordSource } from "./source.js";
 import { KAFKA_VIRTUAL_COLUMNS } from "./virtual-columns.js";
@@ -23,10 +24,14 @@ export const kafkaPlugin: SourcePlugin = {
   format(spec, secrets) {
     const kafka = kafkaSpec(spec);
     const registry = kafka.schemaRegistry;
-    if (kafka.format === "JSONEachRow" || registry === undefined) return { format: "JSONEachRow" };
+    // Options present: the core decodes the bytes in this format (sources without them hand over JSON).
+    const options = { options: kafka.formatOptions ?? {} };
+    if (kafka.format === "JSONEachRow") return { format: "JSONEachRow" };
+    if (registry === undefined) return { format: kafka.format, ...options };
     const creds = registry.credentialsSecretRef;
     return {
       format: kafka.format,
+      ...options,
       schemaRegistry: {
         url: registry.url,
         ...(creds === undefined ? {} : { username: secrets.get(creds.name, SecretKeys.username), password: secrets.get(creds.name, SecretKeys.password) }),
@@ -36,13 +41,17 @@ export const kafkaPlugin: SourcePlugin = {
   probe: probeKafka,
   open(ctx) {
     const kafka = kafkaSpec(ctx.pipe.spec);
-    const { metadata } = ctx.pipe;
+    const { metadata, spec } = ctx.pipe;
+    const exactlyOnce = spec.settings.exactlyOnce
+      ? new ExactlyOnceFence(ctx.checkpoints, { database: spec.destination.database, table: spec.destination.table ?? "", pipe: pipeId(ctx.pipe), topics: splitList(kafka.topics) })
+      : undefined;
     return new KafkaRecordSource({
       spec: kafka,
       client: kafkaClientConfig(kafka, ctx.secrets, `clickpipes-${metadata.namespace ?? "default"}-${metadata.name}`),
       groupId: kafka.consumerGroup ?? defaultConsumerGroup(ctx.pipe),
       logger: ctx.logger,
       onFatal: ctx.onFatal,
+      ...(exactlyOnce === undefined ? {} : { exactlyOnce }),
     });
   },
 };

@@ -3,7 +3,11 @@ import { type KafkaSource as KafkaSpec, splitList } from "../../api/index.js";
 import { SourceError, errorMessage } from "../../ingest/errors.js";
 import type { Logger } from "../../ingest/logger.js";
 import type { Checkpoint, RawRecord, RecordSink, Source } from "../../ingest/source.js";
+import { type ExactlyOnceFence, filterLanded } from "./exactly-once.js";
+import { kafkaStream, parseKafkaStream } from "./stream.js";
 import type { KafkaMeta } from "./virtual-columns.js";
+
+export { kafkaStream, parseKafkaStream } from "./stream.js";
 
 export interface KafkaSourceOptions {
   readonly spec: KafkaSpec;
@@ -15,6 +19,8 @@ export interface KafkaSourceOptions {
   readonly maxBytes?: number;
   /** Called when kafkajs gives up (a non-retriable failure): the process should stop and be restarted. */
   readonly onFatal: (err: Error) => void;
+  /** Set for `spec.settings.exactlyOnce`: re-delivered records already in the table are dropped. */
+  readonly exactlyOnce?: ExactlyOnceFence;
 }
 
 /** Commit failures that only mean this member lost its partitions: the new owner re-reads them (duplicates, never loss). */
@@ -32,17 +38,6 @@ function headerPairs(headers: IHeaders | undefined): readonly (readonly [string,
     for (const v of values) if (v !== undefined) (pairs ??= []).push([key, v.toString()]);
   }
   return pairs ?? NO_HEADERS;
-}
-
-/** The stream of a topic partition, as positions and state rows name it. */
-export function kafkaStream(topic: string, partition: number): string {
-  return `${topic}/${partition}`;
-}
-
-/** `topic/partition` back to its parts (topic names cannot hold '/'). */
-export function parseKafkaStream(stream: string): { topic: string; partition: number } {
-  const at = stream.lastIndexOf("/");
-  return { topic: stream.slice(0, at), partition: Number(stream.slice(at + 1)) };
 }
 
 /**
@@ -87,7 +82,12 @@ export class KafkaRecordSource implements Source {
   private delivering = true;
   private inFlight: Promise<void> = Promise.resolve();
 
+  /** Exactly-once only: what of a batch is in its table, asked before a failed insert is retried. */
+  readonly landed: Source["landed"];
+
   constructor(private readonly opts: KafkaSourceOptions) {
+    const fence = opts.exactlyOnce;
+    this.landed = fence === undefined ? undefined : (_table, records) => fence.landed(records);
     this.kafka = new Kafka({ ...opts.client, logLevel: logLevel.WARN, logCreator: kafkaLogCreator(opts.logger) });
     this.topics = splitList(opts.spec.topics);
     this.consumer = this.kafka.consumer({
@@ -102,6 +102,8 @@ export class KafkaRecordSource implements Source {
   }
 
   async start(sink: RecordSink): Promise<void> {
+    // A table that cannot tell what it holds is a ConfigError; ClickHouse down is retried by the caller.
+    await this.opts.exactlyOnce?.check();
     try {
       await this.admin.connect();
       await this.consumer.connect();
@@ -116,7 +118,10 @@ export class KafkaRecordSource implements Source {
         context: { groupId: this.opts.groupId },
       });
     }
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => sink.onReset());
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.opts.exactlyOnce?.reset();
+      sink.onReset();
+    });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       if (!event.payload.restart) this.opts.onFatal(event.payload.error);
     });
@@ -172,18 +177,51 @@ export class KafkaRecordSource implements Source {
     const { batch } = payload;
     const stream = kafkaStream(batch.topic, batch.partition);
     const shared: KafkaMeta = { topic: batch.topic, partition: batch.partition, headers: NO_HEADERS };
-    const records = batch.messages.map((m) => toRecord(stream, shared, m));
+    let records = batch.messages.map((m) => toRecord(stream, shared, m));
     // A long insert (ClickHouse down, retrying) must not get this member evicted from the group.
     const beat = setInterval(() => {
       payload.heartbeat().catch((err: unknown) => this.opts.logger.debug({ err: errorMessage(err) }, "heartbeat failed"));
     }, 3_000);
     try {
-      await sink.onRecords(records);
+      const fence = this.opts.exactlyOnce;
+      if (fence === undefined) {
+        await sink.onRecords(records);
+      } else {
+        const filtered = filterLanded(records, fence.get(stream) ?? (await this.loadFence(fence, sink, stream, batch.partition, batch.topic)));
+        records = filtered.records;
+        if (records.length > 0) await sink.onRecords(records);
+        if (filtered.progress !== undefined) await sink.onProgress([{ stream, position: filtered.progress }]);
+        await this.settleBeforeRebalance(payload, sink);
+      }
     } finally {
       clearInterval(beat);
     }
     payload.resolveOffset(batch.lastOffset());
     this.lagByKey.set(stream, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n)));
+  }
+
+  /** Our own batches in flight go in first, so the table shows everything this member inserted. */
+  private async loadFence(fence: ExactlyOnceFence, sink: RecordSink, stream: string, partition: number, topic: string): ReturnType<ExactlyOnceFence["load"]> {
+    await sink.settled?.();
+    const loaded = await fence.load(stream, topic, partition);
+    this.opts.logger.info({ stream, checkpoint: loaded.checkpoint, landed: loaded.landed.size }, "exactly-once: stream resumed after its stored position");
+    return loaded;
+  }
+
+  /**
+   * kafkajs rejoins a rebalancing group once this handler returns: finish the inserts in
+   * flight first, so the next owner of these partitions reads a table that holds them.
+   */
+  private async settleBeforeRebalance(payload: EachBatchPayload, sink: RecordSink): Promise<void> {
+    try {
+      await payload.heartbeat();
+    } catch (err) {
+      const type = (err as { type?: unknown }).type;
+      if (typeof type !== "string" || !REBALANCE_ERRORS.has(type)) throw err;
+      this.opts.logger.info({ reason: type }, "exactly-once: the group is rebalancing, finishing the inserts in flight before rejoining");
+      await sink.settled?.();
+      throw err;
+    }
   }
 
   /** from_timestamp applies to a group with no committed offsets: seek each partition to the first offset at or after the time. */

@@ -1,0 +1,79 @@
+import { ConfigError } from "../errors.js";
+import type { RetryOptions } from "../retry.js";
+import type { RawRecord } from "../source.js";
+import type { Decoder } from "../table-batch.js";
+import { AvroConfluentDecoder, avroSchema, decodeAvroBody } from "./avro-confluent.js";
+import { DELIMITED_FORMATS, DelimitedDecoder, type DelimitedFormat } from "./delimited.js";
+import { decodeJsonObject } from "./json.js";
+import { ProtobufConfluentDecoder, ProtobufDecoder } from "./protobuf.js";
+
+/** Format settings a plugin passes from its spec (see RecordFormat.options). */
+export interface FormatOptions {
+  /** Avro: the writer schema, JSON text. */
+  readonly avroSchema?: string;
+  /** Protobuf without a registry: the .proto text and the message type of every record. */
+  readonly protobufSchema?: string;
+  readonly protobufMessageType?: string;
+  /** CSV / TabSeparated: field names by position. */
+  readonly columns?: readonly string[];
+  /** CSV: field delimiter. */
+  readonly delimiter?: string;
+}
+
+export interface FormatSpec {
+  readonly format: string;
+  readonly schemaRegistry?: { readonly url: string; readonly username?: string; readonly password?: string };
+  readonly options?: FormatOptions;
+}
+
+export interface Decoding {
+  readonly decode: Decoder;
+  /** Runs before a fetch's records are decoded: fetches the schemas they name. */
+  readonly prepare?: (records: readonly RawRecord[]) => Promise<void>;
+  /** JSON records may go to ClickHouse as their own bytes. */
+  readonly passthrough: boolean;
+}
+
+export interface DecodingContext {
+  /** The destination's columns in order: CSV/TabSeparated fields by position default to them. */
+  readonly columns: readonly string[];
+  /** How schema fetches wait out an unreachable registry. */
+  readonly retry: RetryOptions;
+}
+
+function required(value: string | undefined, what: string, format: string): string {
+  if (value === undefined || value === "") throw new ConfigError(`format ${format} needs ${what}`);
+  return value;
+}
+
+/** The decoder for a pipe's record format: one place decides, for every source. */
+export function createDecoding(spec: FormatSpec, ctx: DecodingContext): Decoding {
+  const { format, schemaRegistry, options } = spec;
+  if (format === "AvroConfluent" && schemaRegistry !== undefined) {
+    const avro = new AvroConfluentDecoder({ ...schemaRegistry, retry: ctx.retry });
+    return { decode: (bytes) => avro.decode(bytes), prepare: (records) => avro.prepare(records), passthrough: false };
+  }
+  if (format === "Protobuf" && schemaRegistry !== undefined) {
+    const proto = new ProtobufConfluentDecoder({ ...schemaRegistry, retry: ctx.retry });
+    return { decode: (bytes) => proto.decode(bytes), prepare: (records) => proto.prepare(records), passthrough: false };
+  }
+  // Without options the source hands over JSON objects, whatever its format is called (object storage's CSV).
+  if (options === undefined) return { decode: decodeJsonObject, passthrough: true };
+  if (format === "Protobuf") {
+    const proto = new ProtobufDecoder(required(options.protobufSchema, "protobufSchema", format), required(options.protobufMessageType, "protobufMessageType", format));
+    return { decode: (bytes) => proto.decode(bytes), passthrough: false };
+  }
+  if (format === "Avro") {
+    const schema = avroSchema(required(options.avroSchema, "avroSchema", format), "the pipe's avroSchema");
+    return { decode: (bytes) => decodeAvroBody(schema, bytes ?? Buffer.alloc(0)), passthrough: false };
+  }
+  if ((DELIMITED_FORMATS as readonly string[]).includes(format)) {
+    const delimited = new DelimitedDecoder({
+      format: format as DelimitedFormat,
+      columns: options.columns ?? ctx.columns,
+      ...(options.delimiter === undefined ? {} : { delimiter: options.delimiter }),
+    });
+    return { decode: (bytes) => delimited.decode(bytes), passthrough: false };
+  }
+  return { decode: decodeJsonObject, passthrough: true };
+}

@@ -1,0 +1,91 @@
+/**
+ * Object storage → ClickHouse, one-shot, per store: the S3 server (versitygw) for s3 and
+ * dospaces, fake-gcs-server for gcs, Azurite for azureblobstorage. 20 files in nested
+ * folders, matched by `**` globs, every format, gzip and zstd among them, 2 files with
+ * malformed lines: exact rows, exact error rows with `file:line`, Completed.
+ */
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { loadRunFile } from "../../src/ingest/config.js";
+import { runPipe } from "../../src/ingest/runner.js";
+import { clickhouse, count, queryRows, uniqueName } from "./ingest-helpers.js";
+import { FIXTURE_COLUMNS, type FixtureSet, type StoreKind, type TestStore, fixtureSet, s3Client, storeAvailable, testStore, writeObjectPipeFile } from "./object-storage-helpers.js";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
+
+const env = inject("stackEnv");
+const ch = clickhouse(env);
+const s3Up = storeAvailable(env, "s3");
+const scratch = `scratch-${randomBytes(4).toString("hex")}`;
+let fixtures: FixtureSet;
+
+beforeAll(async () => {
+  if (!s3Up) return;
+  await s3Client(env).send(new CreateBucketCommand({ Bucket: scratch }));
+  fixtures = await fixtureSet(ch, env, scratch, "data");
+}, 120_000);
+
+afterAll(async () => {
+  await ch.close();
+});
+
+const FORMATS = [
+  { format: "JSONEachRow", glob: "data/json/**/*.json*" },
+  { format: "CSV", glob: "data/csv/**/*.{csv,csv.gz,csv.zst}" },
+  { format: "TabSeparated", glob: "data/tsv/**/*.tsv*" },
+  { format: "Parquet", glob: "data/parquet/**/*.parquet" },
+  { format: "Avro", glob: "data/avro/**/*.avro" },
+] as const;
+
+describe.each(["s3", "dospaces", "gcs", "azureblobstorage"] as const)("object storage one-shot: %s", (kind: StoreKind) => {
+  const enabled = s3Up && storeAvailable(env, kind);
+  const db = uniqueName(`os_${kind}`);
+  let store: TestStore;
+
+  beforeAll(async () => {
+    if (!enabled) return;
+    await ch.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
+    store = await testStore(env, kind, `os-${kind.slice(0, 5)}-${randomBytes(4).toString("hex")}`);
+    for (const [key, body] of fixtures.files) await store.put(key, body);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (!enabled) return;
+    store.close();
+    await ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });
+  });
+
+  it.skipIf(!enabled)("ingests 20 files of every format matched by ** globs: exact rows, error rows with file:line, Completed", async () => {
+    for (const f of FORMATS) {
+      const file = writeObjectPipeFile(env, {
+        name: `files-${f.format.toLowerCase()}`,
+        database: db,
+        table: "events",
+        source: { ...store.source(f.glob), format: f.format, compression: "auto" },
+        secrets: store.secrets,
+        columns: FIXTURE_COLUMNS,
+      });
+      const code = await runPipe(loadRunFile(file), { httpPort: 0, setup: "create", exitOnCompletion: true, shutdownMs: 5_000 });
+      expect(code, `${f.format} pipe exit code`).toBe(0);
+    }
+    expect(await count(ch, `SELECT count() FROM ${db}.events`)).toBe(197);
+    expect(await count(ch, `SELECT uniqExact(id) FROM ${db}.events`)).toBe(197);
+    const perFormat = await queryRows<{ folder: string; n: string }>(ch, `SELECT splitByChar('/', _path)[3] AS folder, toString(count()) AS n FROM ${db}.events GROUP BY folder ORDER BY folder`);
+    expect(Object.fromEntries(perFormat.map((r) => [r.folder, Number(r.n)]))).toEqual(fixtures.rows);
+    // Virtual columns: the object's bucket/key, its file name and size.
+    const files = await queryRows<{ path: string; file: string; size: string }>(ch, `SELECT DISTINCT _path AS path, _file AS file, toString(_size) AS size FROM ${db}.events ORDER BY path`);
+    expect(files).toHaveLength(20);
+    for (const f of files) {
+      const key = f.path.slice(store.bucket.length + 1);
+      expect(f.path.startsWith(`${store.bucket}/`)).toBe(true);
+      expect(f.file).toBe(key.slice(key.lastIndexOf("/") + 1));
+      expect(Number(f.size)).toBe(fixtures.files.get(key)?.length);
+    }
+    const errors = await queryRows<{ source_position: string; raw_message: string }>(ch, `SELECT source_position, raw_message FROM ${db}.events_clickpipes_error ORDER BY source_position`);
+    expect(errors.map((e) => [e.source_position, e.raw_message])).toEqual([...fixtures.errors].sort(([a], [b]) => (a < b ? -1 : 1)));
+    const completed = await count(ch, `SELECT count() FROM ${db}.clickpipes_log WHERE error_type = 'PHASE' AND message = 'Completed'`);
+    expect(completed).toBe(FORMATS.length);
+    // The record of ingested files: one state row per file, its rows, and done.
+    const state = await queryRows<{ rows: string; done: string }>(ch, `SELECT toString(sum(rows)) AS rows, toString(countIf(position LIKE 'done:%')) AS done FROM ${db}.clickpipes_state`);
+    expect(state[0]).toEqual({ rows: "197", done: "20" });
+  }, 300_000);
+});
