@@ -34,6 +34,9 @@ export class Batch implements BatchState {
   openedAt: number | undefined;
   private readonly last = new Map<string, string>();
   private readonly totals = new Map<string, StreamTotals>();
+  /** The stream of the previous record and its totals: records come in runs of one stream, so most adds skip the map lookup. */
+  private runStream: string | undefined;
+  private runTotals: StreamTotals = { records: 0, bytes: 0 };
 
   constructor(
     private readonly pipe: string,
@@ -46,10 +49,14 @@ export class Batch implements BatchState {
     const size = record.value?.length ?? 0;
     this.bytes += size;
     this.last.set(record.stream, record.position);
-    const total = this.totals.get(record.stream) ?? { records: 0, bytes: 0 };
-    total.records++;
-    total.bytes += size;
-    this.totals.set(record.stream, total);
+    if (record.stream !== this.runStream) {
+      this.runStream = record.stream;
+      let total = this.totals.get(record.stream);
+      if (total === undefined) this.totals.set(record.stream, (total = { records: 0, bytes: 0 }));
+      this.runTotals = total;
+    }
+    this.runTotals.records++;
+    this.runTotals.bytes += size;
     const table = record.table ?? this.routes.defaultTable;
     const lane = this.lane(table);
     if (lane !== undefined && record.error !== undefined) {

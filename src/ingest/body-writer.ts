@@ -22,6 +22,18 @@ export class BodyWriter {
     return view;
   }
 
+  /** Copies `bytes` and a newline in; returns the view of the bytes (no second view for the newline). */
+  writeLine(bytes: Buffer): Buffer {
+    const size = bytes.length + 1;
+    if (size > this.current.length - this.used) this.nextChunk(size);
+    bytes.copy(this.current, this.used);
+    const view = this.current.subarray(this.used, this.used + bytes.length);
+    this.current[this.used + bytes.length] = 0x0a;
+    this.used += size;
+    this.length += size;
+    return view;
+  }
+
   /** Encodes `text` as UTF-8 straight into the chunk; returns the view of it. */
   writeString(text: string): Buffer {
     const size = Buffer.byteLength(text);

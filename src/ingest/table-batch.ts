@@ -20,9 +20,17 @@ function isBlank(c: number | undefined): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
+/** The record with another value; a literal of the same shape is cheaper per record than a spread. */
+function withValue(r: RawRecord, value: Buffer | null): RawRecord {
+  const copy: { -readonly [K in keyof RawRecord]: RawRecord[K] } = { value, key: r.key, timestamp: r.timestamp, stream: r.stream, position: r.position, meta: r.meta };
+  if (r.table !== undefined) copy.table = r.table;
+  if (r.op !== undefined) copy.op = r.op;
+  return copy;
+}
+
 /** The record with its own copy of the value, so it does not pin the source's fetch buffer. */
 function detached(record: RawRecord): RawRecord {
-  return { ...record, value: record.value === null ? null : Buffer.from(record.value) };
+  return withValue(record, record.value === null ? null : Buffer.from(record.value));
 }
 
 /**
@@ -65,11 +73,7 @@ export class TableBatch {
    */
   private append(record: RawRecord, value: Buffer): RawRecord {
     const members = this.mapper.virtualMembers(record);
-    if (members === "") {
-      const view = this.body.write(value);
-      this.body.write(NEWLINE);
-      return { ...record, value: view };
-    }
+    if (members === "") return withValue(record, this.body.writeLine(value));
     const open = value.indexOf(0x7b) + 1;
     let next = open;
     while (next < value.length && isBlank(value[next])) next++;
