@@ -27,10 +27,6 @@ import { up } from "../test/stack/stack.js";
 const log = (msg: string): void => void process.stderr.write(`[bench object-storage ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const BUCKET = "bench-object-storage";
 const STRUCTURE = "id UInt64, user String, ts DateTime64(3), value Float64, payload String";
-const COLUMNS = STRUCTURE.split(", ").map((c) => {
-  const [name, type] = c.split(" ") as [string, string];
-  return { name, type };
-});
 
 interface Dataset {
   readonly name: string;
@@ -66,7 +62,15 @@ async function sizeOf(client: S3Client, prefix: string): Promise<{ files: number
 }
 
 /** The dataset's files, written by the engine through s3() partitioned into `files` objects; kept between runs. */
-async function ensureData(ch: ClickHouseClient, env: StackEnv, client: S3Client, d: Dataset, rows: number, files: number): Promise<{ files: number; bytes: number }> {
+interface Bench {
+  readonly ch: ClickHouseClient;
+  readonly env: StackEnv;
+  readonly db: string;
+}
+
+async function ensureData(b: Bench, client: S3Client, d: Dataset, size: { rows: number; files: number }): Promise<{ files: number; bytes: number }> {
+  const { ch, env } = b;
+  const { rows, files } = size;
   const prefix = `${d.folder}-${rows}-${files}/`;
   const have = await sizeOf(client, prefix);
   if (have.files === files) return have;
@@ -91,7 +95,8 @@ async function rowsIn(ch: ClickHouseClient, table: string): Promise<number> {
 }
 
 /** ClickHouse's own INSERT ... SELECT * FROM s3(glob): the peer. */
-async function peer(ch: ClickHouseClient, env: StackEnv, db: string, d: Dataset, prefix: string): Promise<number> {
+async function peer(b: Bench, d: Dataset, prefix: string): Promise<number> {
+  const { ch, env, db } = b;
   const table = `peer_${d.name}_${randomBytes(3).toString("hex")}`;
   await freshTable(ch, db, table);
   const started = performance.now();
@@ -105,7 +110,8 @@ async function peer(ch: ClickHouseClient, env: StackEnv, db: string, d: Dataset,
 }
 
 /** The pipe (one-shot, in this process) with one way of moving bytes; seconds from start to Completed. */
-async function pipe(env: StackEnv, db: string, d: Dataset, prefix: string, transfer: Transfer, ch: ClickHouseClient): Promise<number> {
+async function pipe(b: Bench, d: Dataset, prefix: string, transfer: Transfer): Promise<number> {
+  const { ch, env, db } = b;
   const table = `pipe_${d.name}_${transfer}_${randomBytes(3).toString("hex")}`;
   await freshTable(ch, db, table);
   const dir = mkdtempSync(join(tmpdir(), "bench-os-"));
@@ -149,16 +155,17 @@ export async function main(): Promise<Record<string, unknown>> {
   await client.send(new CreateBucketCommand({ Bucket: BUCKET })).catch((err: unknown) => log(`bucket: ${err instanceof Error ? err.name : String(err)}`));
   const db = `bench_os_${randomBytes(3).toString("hex")}`;
   await ch.command({ query: `CREATE DATABASE ${db}` });
+  const bench: Bench = { ch, env, db };
   const figures: Record<string, unknown> = { rows, files };
   try {
     for (const d of DATASETS) {
-      const data = await ensureData(ch, env, client, d, rows, files);
+      const data = await ensureData(bench, client, d, { rows, files });
       const prefix = `${d.folder}-${rows}-${files}/`;
       const mb = data.bytes / 1e6;
-      const peerS = await peer(ch, env, db, d, prefix);
+      const peerS = await peer(bench, d, prefix);
       const out: Record<string, unknown> = { files: data.files, mb: round(mb), peer: { s: round(peerS, 2), mbPerS: round(mb / peerS), rowsPerS: Math.round(rows / peerS) } };
       for (const transfer of ["clickhouse", "consumer"] as const) {
-        const s = await pipe(env, db, d, prefix, transfer, ch);
+        const s = await pipe(bench, d, prefix, transfer);
         out[transfer] = { s: round(s, 2), mbPerS: round(mb / s), rowsPerS: Math.round(rows / s), vsPeer: round(peerS / s, 2) };
       }
       figures[d.name] = out;

@@ -1,8 +1,7 @@
 import { hostname } from "node:os";
 import { Command } from "commander";
 import { pino, type Logger } from "pino";
-import { loadOperatorConfig } from "../operator/config.js";
-import { startOperator, type RunningOperator } from "../operator/operator.js";
+import type { RunningOperator } from "../operator/operator.js";
 import { httpPortOption } from "./http-port-option.js";
 
 /**
@@ -14,6 +13,9 @@ export function operatorCommand(): Command {
     .description("Run the ClickPipes operator: reconcile ClickPipe resources into consumer Deployments, ClickHouse users and status")
     .addOption(httpPortOption())
     .action(async (opts: { httpPort?: number }) => {
+      // The operator's module graph (the Kubernetes client) loads for this command only: consumers start lighter.
+      const { loadOperatorConfig } = await import("../operator/config.js");
+      const { startOperator } = await import("../operator/operator.js");
       let operator: RunningOperator;
       let log: Logger;
       try {

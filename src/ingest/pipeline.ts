@@ -73,12 +73,15 @@ export class Pipeline implements RecordSink {
     if (this.failure !== undefined) throw this.failure;
     if (this.opts.prepare !== undefined) await this.opts.prepare(records);
     this.opts.metrics.fetched(records);
-    // One clock read per hand-over: a fetch is handled in far less than the wait limit's resolution matters.
-    const now = Date.now();
+    // One clock read per hand-over (and after each wait for an insert): adding a fetch's records takes milliseconds.
+    let now = Date.now();
     for (const record of records) {
       this.batch.add(record, now, looksLikeJsonObject);
       this.stamps.push(record.timestamp);
-      if (flushReason(this.batch, this.opts.limits, now) !== undefined) await this.startFlush();
+      if (flushReason(this.batch, this.opts.limits, now) !== undefined) {
+        await this.startFlush();
+        now = Date.now();
+      }
     }
     this.arm();
   }

@@ -25,6 +25,8 @@ function withValue(r: RawRecord, value: Buffer | null): RawRecord {
   const copy: { -readonly [K in keyof RawRecord]: RawRecord[K] } = { value, key: r.key, timestamp: r.timestamp, stream: r.stream, position: r.position, meta: r.meta };
   if (r.table !== undefined) copy.table = r.table;
   if (r.op !== undefined) copy.op = r.op;
+  if (r.label !== undefined) copy.label = r.label;
+  if (r.raw !== undefined) copy.raw = r.raw;
   return copy;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { Producer } from "kafkajs";
+import { expect } from "vitest";
 import { type Consumer, count, kafka, startConsumer, stopConsumer, type StackEnv } from "../integration/ingest-helpers.js";
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -162,5 +163,67 @@ export class Supervised {
       if (!this.stopped && this.current === c) this.current = this.spawn();
     });
     return c;
+  }
+}
+
+/** One fault suite's pipes, where they write, and the rows accounted so far. */
+export interface Suite {
+  readonly env: StackEnv;
+  readonly ch: ClickHouseClient;
+  readonly pipes: readonly PipeUnderTest[];
+  readonly rows: Row[];
+  /** Records per second and topic while a fault runs. */
+  readonly rate: number;
+  /** The pipes' maxBatchRows: at-least-once may repeat at most one batch per fault. */
+  readonly maxBatchRows: number;
+}
+
+async function snapshot(suite: Suite): Promise<Map<PipeUnderTest, Counts>> {
+  return new Map(await Promise.all(suite.pipes.map(async (p) => [p, await counts(suite.env, suite.ch, p)] as const)));
+}
+
+/** Until every pipe's table holds every record of its topic (or the deadline: then the rows say what is lost). */
+async function drain(suite: Suite, timeoutMs = 300_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ([...(await snapshot(suite)).values()].every((c) => c.distinct >= c.produced)) return;
+    } catch {
+      // ClickHouse or the broker still coming back.
+    }
+    await sleep(1_000);
+  }
+  log("drain timed out: the rows below show what is missing");
+}
+
+/**
+ * Runs `act` (the fault, repeated) under load, lets the pipes catch up, records one row per
+ * pipe, and checks it: nothing lost, no error rows; exactly-once no duplicate; at-least-once
+ * at most one batch per repetition.
+ */
+export async function underLoad(suite: Suite, fault: string, repetitions: number, act: () => Promise<void>): Promise<void> {
+  await drain(suite);
+  const before = await snapshot(suite);
+  const load = new Load(suite.env, suite.pipes.map((p) => p.topic), suite.rate);
+  load.start();
+  log(`${fault} ×${repetitions}: start`);
+  try {
+    await sleep(3_000);
+    await act();
+    await sleep(3_000);
+  } finally {
+    await load.stop();
+  }
+  await drain(suite);
+  const after = await snapshot(suite);
+  const made = suite.pipes.map((p) => row(fault, repetitions, p.mode, before.get(p) as Counts, after.get(p) as Counts));
+  suite.rows.push(...made);
+  for (const r of made) {
+    log(`${fault} ${r.mode}: produced ${r.produced}, in table ${r.inTable}, lost ${r.lost}, duplicates ${r.duplicates}, error rows ${r.errorRows}`);
+    expect(r.produced, `${r.fault} ${r.mode}: records produced`).toBeGreaterThan(0);
+    expect(r.lost, `${r.fault} ${r.mode}: lost`).toBe(0);
+    expect(r.errorRows, `${r.fault} ${r.mode}: error rows`).toBe(0);
+    if (r.mode === "exactly-once") expect(r.duplicates, `${r.fault} exactly-once: duplicates`).toBe(0);
+    else expect(r.duplicates, `${r.fault} at-least-once: duplicates`).toBeLessThanOrEqual(repetitions * suite.maxBatchRows);
   }
 }

@@ -17,12 +17,6 @@ const ch = clickhouse(env);
 const db = uniqueName("os_cont");
 let store: TestStore;
 
-const COLUMNS = [
-  { name: "id", type: "UInt64" },
-  { name: "name", type: "String" },
-  { name: "_file", type: "String" },
-];
-
 function lines(base: number, n: number): string {
   return Array.from({ length: n }, (_, i) => JSON.stringify({ id: base + i, name: `n${base + i}` })).join("\n") + "\n";
 }
@@ -114,7 +108,7 @@ describe.skipIf(!enabled)("object storage continuous (S3 server)", () => {
     expect(first.log()).not.toContain('"key":"killed/a-big.json.gz","status":"inserted"');
     const second = startConsumer(file);
     try {
-      await waitFor("both files after the restart", async () => logOf(second).includes('"key":"killed/b-small.json","status":"inserted"'), 180_000, second);
+      await waitFor("both files after the restart", () => Promise.resolve(logOf(second).includes('"key":"killed/b-small.json","status":"inserted"')), 180_000, second);
       expect(await stopConsumer(second)).toBe(0);
     } finally {
       await stopConsumer(second, "SIGKILL");

@@ -159,7 +159,8 @@ export async function engineFile(ch: ClickHouseClient, format: string, base: num
  * `body` compressed with zstd by the engine (Node 20 has no zstd): written through
  * s3(..., 'zstd') into a scratch key of the S3 server, read back.
  */
-export async function zstd(ch: ClickHouseClient, env: StackEnv, scratchBucket: string, format: string, base: number, n: number): Promise<Buffer> {
+export async function zstd(ch: ClickHouseClient, env: StackEnv, scratchBucket: string, format: string, rows: { base: number; n: number }): Promise<Buffer> {
+  const { base, n } = rows;
   const key = `scratch/${format}-${base}.zst`;
   await ch.command({
     query: `INSERT INTO FUNCTION s3({url:String}, {k:String}, {s:String}, '${format}', 'id UInt64, name String', 'zstd')
@@ -197,25 +198,25 @@ export async function fixtureSet(ch: ClickHouseClient, env: StackEnv, scratchBuc
   badJson[6] = "not json at all";
   files.set(`${folder}/json/a/1.json`, Buffer.from(jsonLines(100)));
   files.set(`${folder}/json/a/b/2.json.gz`, gzipSync(jsonLines(200)));
-  files.set(`${folder}/json/c/3.json.zst`, await zstd(ch, env, scratchBucket, "JSONEachRow", 300, ROWS));
+  files.set(`${folder}/json/c/3.json.zst`, await zstd(ch, env, scratchBucket, "JSONEachRow", { base: 300, n: ROWS }));
   files.set(`${folder}/json/c/d/e/4.json.gz`, gzipSync(badJson.join("\n")));
   const csv = await engineFile(ch, "CSVWithNames", 1400, ROWS);
   const badCsv = csv.toString().split("\n");
   badCsv[5] = '"1405,"n1405';
   files.set(`${folder}/csv/1.csv`, await engineFile(ch, "CSVWithNames", 1100, ROWS));
   files.set(`${folder}/csv/x/2.csv.gz`, gzipSync(await engineFile(ch, "CSVWithNames", 1200, ROWS)));
-  files.set(`${folder}/csv/x/y/3.csv.zst`, await zstd(ch, env, scratchBucket, "CSVWithNames", 1300, ROWS));
+  files.set(`${folder}/csv/x/y/3.csv.zst`, await zstd(ch, env, scratchBucket, "CSVWithNames", { base: 1300, n: ROWS }));
   files.set(`${folder}/csv/z/4.csv`, Buffer.from(badCsv.join("\n")));
   files.set(`${folder}/tsv/1.tsv`, await engineFile(ch, "TabSeparatedWithNames", 2100, ROWS));
   files.set(`${folder}/tsv/a/2.tsv.gz`, gzipSync(await engineFile(ch, "TabSeparated", 2200, ROWS)));
-  files.set(`${folder}/tsv/a/b/3.tsv.zst`, await zstd(ch, env, scratchBucket, "TabSeparated", 2300, ROWS));
+  files.set(`${folder}/tsv/a/b/3.tsv.zst`, await zstd(ch, env, scratchBucket, "TabSeparated", { base: 2300, n: ROWS }));
   files.set(`${folder}/tsv/c/4.tsv`, await engineFile(ch, "TabSeparated", 2400, ROWS));
   for (const [i, path] of ["1.parquet", "a/2.parquet", "a/b/3.parquet", "c/4.parquet"].entries()) files.set(`${folder}/parquet/${path}`, await engineFile(ch, "Parquet", 3100 + i * 100, ROWS));
   for (const [i, path] of ["1.avro", "x/2.avro", "x/y/3.avro", "z/4.avro"].entries()) files.set(`${folder}/avro/${path}`, await engineFile(ch, "Avro", 4100 + i * 100, ROWS));
   const errors = new Map([
-    [`${folder}/json/c/d/e/4.json.gz:4`, badJson[3] as string],
-    [`${folder}/json/c/d/e/4.json.gz:7`, badJson[6] as string],
-    [`${folder}/csv/z/4.csv:6`, badCsv[5] as string],
+    [`${folder}/json/c/d/e/4.json.gz:4`, badJson[3]],
+    [`${folder}/json/c/d/e/4.json.gz:7`, badJson[6]],
+    [`${folder}/csv/z/4.csv:6`, badCsv[5]],
   ]);
   return { files, rows: { json: 38, csv: 39, tsv: 40, parquet: 40, avro: 40 }, errors };
 }

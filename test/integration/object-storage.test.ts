@@ -8,6 +8,8 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { loadRunFile } from "../../src/ingest/config.js";
 import { runPipe } from "../../src/ingest/runner.js";
+import { objectStoragePluginWith } from "../../src/sources/object-storage/plugin.js";
+import { registerPlugin } from "../../src/sources/registry.js";
 import { clickhouse, count, queryRows, uniqueName } from "./ingest-helpers.js";
 import { FIXTURE_COLUMNS, type FixtureSet, type StoreKind, type TestStore, fixtureSet, s3Client, storeAvailable, testStore, writeObjectPipeFile } from "./object-storage-helpers.js";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
@@ -88,4 +90,59 @@ describe.each(["s3", "dospaces", "gcs", "azureblobstorage"] as const)("object st
     const state = await queryRows<{ rows: string; done: string }>(ch, `SELECT toString(sum(rows)) AS rows, toString(countIf(position LIKE 'done:%')) AS done FROM ${db}.clickpipes_state`);
     expect(state[0]).toEqual({ rows: "197", done: "20" });
   }, 300_000);
+});
+
+describe.skipIf(!s3Up)("object storage on the S3 server: failed files and the consumer's byte path", () => {
+  const db = uniqueName("os_more");
+  let store: TestStore;
+
+  beforeAll(async () => {
+    await ch.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
+    store = await testStore(env, "s3", `os-more-${randomBytes(4).toString("hex")}`);
+  });
+
+  afterAll(async () => {
+    store.close();
+    await ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });
+  });
+
+  it("a corrupt Parquet file: a system error naming it, the file marked failed, the other files ingested, Completed", async () => {
+    const parquet = fixtures.files.get("data/parquet/1.parquet") as Buffer;
+    await store.put("pq/a.parquet", parquet);
+    await store.put("pq/b-corrupt.parquet", Buffer.concat([parquet.subarray(0, 100), Buffer.from("garbage")]));
+    await store.put("pq/c.parquet", fixtures.files.get("data/parquet/a/2.parquet") as Buffer);
+    const file = writeObjectPipeFile(env, { name: "corrupt", database: db, table: "pq", source: { ...store.source("pq/*.parquet"), format: "Parquet" }, secrets: store.secrets, columns: FIXTURE_COLUMNS });
+    expect(await runPipe(loadRunFile(file), { httpPort: 0, setup: "create", exitOnCompletion: true, shutdownMs: 5_000 })).toBe(0);
+    expect(await count(ch, `SELECT count() FROM ${db}.pq`)).toBe(20);
+    expect(await count(ch, `SELECT count() FROM ${db}.clickpipes_log WHERE error_type = 'SOURCE_ERROR' AND message LIKE '%pq/b-corrupt.parquet%'`)).toBe(1);
+    const positions = await queryRows<{ key: string; position: string }>(ch, `SELECT source_position AS key, anyLast(position) AS position FROM ${db}.clickpipes_state GROUP BY key ORDER BY key`);
+    expect(positions.map((p) => [p.key, p.position.split(":")[0]])).toEqual([["pq/a.parquet", "done"], ["pq/b-corrupt.parquet", "failed"], ["pq/c.parquet", "done"]]);
+    expect(await count(ch, `SELECT count() FROM ${db}.clickpipes_log WHERE error_type = 'PHASE' AND message = 'Completed'`)).toBe(1);
+  });
+
+  it("the consumer streams the objects from the S3 SDK into INSERT ... FORMAT (gzip and plain, a malformed line isolated)", async () => {
+    for (const [key, body] of fixtures.files) if (key.startsWith("data/json/") && !key.endsWith(".zst")) await store.put(key, body);
+    const restore = registerPlugin(objectStoragePluginWith({ transfer: "consumer" }));
+    try {
+      const file = writeObjectPipeFile(env, {
+        name: "streamed",
+        database: db,
+        table: "streamed",
+        source: { ...store.source("data/json/**/*.json*"), format: "JSONEachRow" },
+        secrets: store.secrets,
+        columns: [
+          { name: "id", type: "UInt64" },
+          { name: "name", type: "String" },
+        ],
+      });
+      expect(await runPipe(loadRunFile(file), { httpPort: 0, setup: "create", exitOnCompletion: true, shutdownMs: 5_000 })).toBe(0);
+    } finally {
+      restore();
+    }
+    expect(await count(ch, `SELECT count() FROM ${db}.streamed`)).toBe(28);
+    expect(await count(ch, `SELECT uniqExact(id) FROM ${db}.streamed`)).toBe(28);
+    const errors = await queryRows<{ source_position: string }>(ch, `SELECT source_position FROM ${db}.streamed_clickpipes_error ORDER BY source_position`);
+    expect(errors.map((e) => e.source_position)).toEqual(["data/json/c/d/e/4.json.gz:4", "data/json/c/d/e/4.json.gz:7"]);
+    expect(await count(ch, `SELECT sum(rows) FROM ${db}.clickpipes_state WHERE pipe = 'test/streamed'`)).toBe(28);
+  });
 });

@@ -103,6 +103,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await src.end().catch(() => undefined);
+  if (process.env.KEEP_PG_EQUALITY === "1") return;
   await dropDatabase(env, name);
   await ch.command({ query: `DROP DATABASE IF EXISTS ${name}` });
   await ch.close();
@@ -157,7 +158,9 @@ it("equals the source after kill -9 in snapshot and replication and a Postgres r
       },
       240_000,
       third,
-    );
+    ).catch((err: unknown) => {
+      throw new Error(`${String(err).slice(0, 300)}\npostgres: ${JSON.stringify(last?.pg)}\nclickhouse: ${JSON.stringify(last?.ch)}`);
+    });
     expect(last?.ch).toEqual(last?.pg);
     expect(last?.pg.reduce((n, d) => n + d.count, 0)).toBeGreaterThan(200_000);
     expect(await count(ch, `SELECT count() c FROM ${name}.docs_clickpipes_error`)).toBe(0);

@@ -73,7 +73,14 @@ export const schemaRegistry: Component = {
     mkdirSync(download, { recursive: true });
     ctx.log(`schema-registry: downloading Apicurio Registry ${apicurioVersion} (~150 MB) from Maven Central`);
     const artifact = `io.apicurio:apicurio-registry-app:${apicurioVersion}:tar.gz:all`;
-    await run("mvn", ["-B", "-q", "dependency:copy", `-Dartifact=${artifact}`, `-DoutputDirectory=${download}`]);
+    const t0 = Date.now();
+    // mvn -q prints nothing while it downloads; say every few seconds that it is still going.
+    const ticker = setInterval(() => ctx.log(`schema-registry: still downloading (${Math.round((Date.now() - t0) / 1000)} s)`), 5_000);
+    try {
+      await run("mvn", ["-B", "-q", "dependency:copy", `-Dartifact=${artifact}`, `-DoutputDirectory=${download}`]);
+    } finally {
+      clearInterval(ticker);
+    }
     const tarball = readdirSync(download).find((f) => f.endsWith(".tar.gz"));
     if (tarball === undefined) throw new Error(`schema-registry: mvn dependency:copy left no tar.gz in ${download}`);
     ctx.log("schema-registry: unpacking");

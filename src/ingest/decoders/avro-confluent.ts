@@ -119,9 +119,13 @@ export class AvroConfluentDecoder {
     const id = confluentSchemaId(bytes);
     const schema = id === undefined ? undefined : this.cache.get(id);
     if (schema instanceof RecordError) {
-      // A pinned schema still reads bare bodies whose first byte happens to be 0.
-      if (this.cache.pinned !== undefined && bytes !== null) return decodeAvroBody(this.cache.pinned, bytes);
-      throw schema;
+      // A pinned schema still reads bare bodies whose first byte happens to be 0; if it cannot, the unknown id is the error.
+      if (this.cache.pinned === undefined || bytes === null) throw schema;
+      try {
+        return decodeAvroBody(this.cache.pinned, bytes);
+      } catch {
+        throw schema;
+      }
     }
     if (schema !== undefined && bytes !== null) return decodeAvroBody(schema, bytes.subarray(5));
     if (this.cache.pinned !== undefined && bytes !== null) return decodeAvroBody(this.cache.pinned, bytes);

@@ -53,18 +53,28 @@ export function splitClauses(text: string): string[] {
   return out.filter((c) => c.length > 0);
 }
 
+/** The number in a type's parentheses at `index`, when there is one. */
+function typeArg(args: readonly string[], index: number): number | undefined {
+  const text = args[index];
+  if (text === undefined || text === "") return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : undefined;
+}
+
 /** A column definition's type as information_schema would describe it (type, size, unsigned, nullability). */
-export function columnFromDefinition(name: string, definition: string): MysqlColumn {
+function typeParts(definition: string): { dataType: string; parens: string; args: string[]; unsigned: boolean } {
   const m = /^([A-Za-z]+)\s*(\(([^)]*)\))?\s*((?:UNSIGNED|SIGNED|ZEROFILL|\s)*)/i.exec(definition.trim());
-  const dataType = (m?.[1] ?? "").toLowerCase();
-  const args = (m?.[3] ?? "").split(",").map((a) => a.trim());
-  const unsigned = /UNSIGNED/i.test(m?.[4] ?? "");
-  const columnType = `${dataType}${m?.[2] ?? ""}${unsigned ? " unsigned" : ""}`;
+  if (m === null) return { dataType: "", parens: "", args: [], unsigned: false };
+  return { dataType: (m[1] ?? "").toLowerCase(), parens: m[2] ?? "", args: (m[3] ?? "").split(",").map((a) => a.trim()), unsigned: /UNSIGNED/i.test(m[4] ?? "") };
+}
+
+export function columnFromDefinition(name: string, definition: string): MysqlColumn {
+  const { dataType, parens, args, unsigned } = typeParts(definition);
+  const columnType = `${dataType}${parens}${unsigned ? " unsigned" : ""}`;
   const nullable = !/\bNOT\s+NULL\b/i.test(definition) && !/\bPRIMARY\s+KEY\b/i.test(definition);
-  const first = Number(args[0]);
   const base = { name, dataType, columnType, nullable };
-  if (dataType === "decimal" || dataType === "numeric") return { ...base, precision: Number.isFinite(first) && args[0] !== "" ? first : 10, scale: args[1] === undefined ? 0 : Number(args[1]) };
-  if (dataType === "datetime" || dataType === "timestamp" || dataType === "time") return { ...base, fsp: Number.isFinite(first) && args[0] !== "" ? first : 0 };
+  if (dataType === "decimal" || dataType === "numeric") return { ...base, precision: typeArg(args, 0) ?? 10, scale: typeArg(args, 1) ?? 0 };
+  if (dataType === "datetime" || dataType === "timestamp" || dataType === "time") return { ...base, fsp: typeArg(args, 0) ?? 0 };
   return base;
 }
 

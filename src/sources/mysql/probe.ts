@@ -13,7 +13,7 @@ const AUTH_ERRNOS = new Set([1045, 1044, 1227]);
 /** A failed connection as the operator's SourceReachable condition. */
 export function classifyMysqlFailure(err: unknown, where: string): Reachability {
   const message = err instanceof Error ? err.message : String(err);
-  const errno = typeof err === "object" && err !== null && "errno" in err ? (err as { errno: unknown }).errno : undefined;
+  const errno = typeof err === "object" && err !== null && "errno" in err ? (err).errno : undefined;
   if (typeof errno === "number" && AUTH_ERRNOS.has(errno)) return { ok: false, reason: ConditionReason.SourceAuthenticationFailed, message: `MySQL at ${where} rejected the credentials: ${message}` };
   return { ok: false, reason: ConditionReason.SourceUnreachable, message: `MySQL at ${where} did not answer: ${message}` };
 }

@@ -9,7 +9,7 @@
 import type { ConnectionOptions } from "mysql2";
 import { errorMessage } from "../../ingest/errors.js";
 import type { Logger } from "../../ingest/logger.js";
-import { retry } from "../../ingest/retry.js";
+import { backoffDelay, retry } from "../../ingest/retry.js";
 import type { RawRecord, RecordSink } from "../../ingest/source.js";
 import { type BinlogItem, BinlogReader } from "./binlog.js";
 import { mysqlError, mysqlRetriable } from "./errors.js";
@@ -50,6 +50,10 @@ export class Replication {
   private lastTimestamp = 0;
   /** The core stopped taking records (shutdown or a fatal failure): no reconnect. */
   private stopped = false;
+  /** Which reader is current: items and errors of a reader already replaced are ignored. */
+  private generation = 0;
+  /** Breaks since the last transaction handed over, for the backoff before reconnecting. */
+  private breaks = 0;
 
   constructor(private readonly opts: ReplicationOptions) {
     this.handed = opts.start;
@@ -80,7 +84,15 @@ export class Replication {
       const failure = this.failure;
       if (failure === undefined || signal.aborted || this.stopped) continue;
       if (!mysqlRetriable(failure)) throw mysqlError("read the binlog", failure);
-      logger.warn({ err: errorMessage(failure), from: this.handed }, "the binlog stream broke; reconnecting from the last transaction handed over");
+      const delayMs = backoffDelay(this.breaks++, { initialMs: 200, maxMs: 15_000 });
+      logger.warn({ err: errorMessage(failure), from: this.handed, delayMs }, "the binlog stream broke; reconnecting from the last transaction handed over");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayMs);
+        signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      });
     }
   }
 
@@ -88,14 +100,19 @@ export class Replication {
     this.queue = [];
     this.queued = 0;
     this.failure = undefined;
+    const generation = ++this.generation;
+    const current = (): boolean => generation === this.generation;
     const reader = new BinlogReader({
       connection: this.opts.connection,
       start: this.handed,
       byGtid: this.opts.byGtid,
       serverId: this.opts.serverId,
       table: (db, table) => this.opts.schemas.get(tableKey(db, table)),
-      onItem: (item) => this.enqueue(item),
+      onItem: (item) => {
+        if (current()) this.enqueue(item);
+      },
       onError: (err) => {
+        if (!current()) return;
         this.failure ??= err;
         this.wake?.();
       },
@@ -180,7 +197,10 @@ export class Replication {
     let position = item.position;
     while (this.queue[0]?.kind === "commit") position = (this.queue.shift() as Extract<Queued, { kind: "commit" }>).position;
     const ok = await this.opts.handOver((sink) => sink.onProgress([{ stream: BINLOG_STREAM, position: encodeBinlogPosition(position) }]));
-    if (ok) this.handed = position;
+    if (ok) {
+      this.handed = position;
+      this.breaks = 0;
+    }
     return ok;
   }
 }

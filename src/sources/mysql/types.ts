@@ -33,21 +33,27 @@ const TEXTS = new Set(["char", "varchar", "tinytext", "text", "mediumtext", "lon
 const MARIADB_TYPES: Readonly<Record<string, MappedType>> = { uuid: { type: "UUID", kind: "uuid" }, inet4: { type: "IPv4", kind: "inet4" }, inet6: { type: "IPv6", kind: "inet6" } };
 const BYTES = new Set(["binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon", "geometrycollection", "vector"]);
 
+/** Types whose mapping needs nothing from the column but its type name. */
+const FIXED: Readonly<Record<string, MappedType>> = {
+  float: { type: "Float32", kind: "plain" },
+  double: { type: "Float64", kind: "plain" },
+  real: { type: "Float64", kind: "plain" },
+  bit: { type: "UInt64", kind: "bit" },
+  year: { type: "UInt16", kind: "plain" },
+  date: { type: "Date32", kind: "date" },
+  json: { type: "String", kind: "json" },
+  ...MARIADB_TYPES,
+};
+
 function base(c: MysqlColumn): MappedType | undefined {
   const t = c.dataType.toLowerCase();
   const bits = INTS[t];
   if (bits !== undefined) return { type: `${/unsigned/i.test(c.columnType) ? "UInt" : "Int"}${bits}`, kind: "plain" };
   if (t === "decimal" || t === "numeric") return { type: `Decimal(${c.precision ?? 10}, ${c.scale ?? 0})`, kind: "plain" };
-  if (t === "float") return { type: "Float32", kind: "plain" };
-  if (t === "double" || t === "real") return { type: "Float64", kind: "plain" };
-  if (t === "bit") return { type: "UInt64", kind: "bit" };
-  if (t === "year") return { type: "UInt16", kind: "plain" };
-  if (t === "date") return { type: "Date32", kind: "date" };
   if (t === "datetime") return { type: `DateTime64(${c.fsp ?? 0})`, kind: "datetime" };
   if (t === "timestamp") return { type: `DateTime64(${c.fsp ?? 0}, 'UTC')`, kind: "datetime" };
-  if (t === "json") return { type: "String", kind: "json" };
-  const mariadb = MARIADB_TYPES[t];
-  if (mariadb !== undefined) return mariadb;
+  const fixed = FIXED[t];
+  if (fixed !== undefined) return fixed;
   // MariaDB's JSON is LONGTEXT with a json_valid check: information_schema says longtext.
   if (TEXTS.has(t)) return { type: "String", kind: "plain" };
   if (BYTES.has(t)) return { type: "String", kind: "bytes" };
@@ -98,30 +104,21 @@ function bytesOf(v: unknown): Buffer | undefined {
  * text (a JSONEachRow string cannot carry arbitrary bytes); BIT becomes its number; JSON is
  * its text; a geometry zongji decoded to an object is kept as its JSON text.
  */
+function binaryValue(kind: "plain" | "bit" | "bytes" | "uuid" | "inet4" | "inet6", v: unknown): unknown {
+  const buf = bytesOf(v);
+  if (buf === undefined) {
+    if (kind !== "bytes") return v;
+    return typeof v === "string" ? Buffer.from(v, "utf8").toString("base64") : JSON.stringify(v);
+  }
+  if (kind === "plain") return buf.toString("utf8");
+  if (kind === "bit") return bitValue(buf);
+  if (kind === "bytes") return buf.toString("base64");
+  return addressText(kind, buf);
+}
+
 export function toClickHouseValue(kind: ValueKind, v: unknown): unknown {
   if (v === null || v === undefined) return null;
-  switch (kind) {
-    case "date":
-    case "datetime":
-      return typeof v === "string" && isZeroDate(v) ? null : v;
-    case "bit": {
-      const buf = bytesOf(v);
-      return buf === undefined ? v : bitValue(buf);
-    }
-    case "bytes": {
-      const buf = bytesOf(v);
-      if (buf !== undefined) return buf.toString("base64");
-      return typeof v === "string" ? Buffer.from(v, "utf8").toString("base64") : JSON.stringify(v);
-    }
-    case "json":
-      return typeof v === "string" ? v : JSON.stringify(v);
-    case "uuid":
-    case "inet4":
-    case "inet6": {
-      const buf = bytesOf(v);
-      return buf === undefined ? v : addressText(kind, buf);
-    }
-    case "plain":
-      return bytesOf(v)?.toString("utf8") ?? v;
-  }
+  if (kind === "date" || kind === "datetime") return typeof v === "string" && isZeroDate(v) ? null : v;
+  if (kind === "json") return typeof v === "string" ? v : JSON.stringify(v);
+  return binaryValue(kind, v);
 }

@@ -19,7 +19,7 @@ export function gcsStorageOptions(opts: GcsStoreOptions): StorageOptions {
   const endpoint = opts.location.endpoint;
   return {
     ...(endpoint === undefined ? {} : { apiEndpoint: endpoint }),
-    ...(opts.serviceAccountKey === undefined ? {} : { credentials: opts.serviceAccountKey, projectId: String(opts.serviceAccountKey.project_id ?? "") }),
+    ...(opts.serviceAccountKey === undefined ? {} : { credentials: opts.serviceAccountKey, projectId: typeof opts.serviceAccountKey.project_id === "string" ? opts.serviceAccountKey.project_id : "" }),
     ...(opts.serviceAccountKey === undefined && endpoint !== undefined ? { projectId: "test" } : {}),
     retryOptions: { autoRetry: true, maxRetries: 3 },
   };

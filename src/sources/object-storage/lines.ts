@@ -34,7 +34,7 @@ export async function* numberedLines(body: NodeJS.ReadableStream, compression: E
     }
     input = body.pipe(make());
   }
-  const lines = createInterface({ input: input as Readable, crlfDelay: Infinity });
+  const lines = createInterface({ input: input, crlfDelay: Infinity });
   let n = 0;
   for await (const line of lines) {
     n++;

@@ -41,7 +41,7 @@ function fromHttp(url: string): Location {
     const region = virtual[2];
     const key = decodeURI(path.replace(/^\/+/, ""));
     const base = { bucket: virtual[1] as string, pattern: key };
-    if (SPACES.test(host)) return { ...base, endpoint: `https://${region}.digitaloceanspaces.com`, region: region as string };
+    if (SPACES.test(host)) return { ...base, endpoint: `https://${region}.digitaloceanspaces.com`, region: region };
     return region === undefined ? base : { ...base, region };
   }
   const awsPath = AWS_PATH.exec(host);

@@ -22,6 +22,13 @@ import type { ObjectInfo, ObjectStore } from "./store.js";
 import { type TransferContext, fileBulk } from "./transfer.js";
 import type { FileMeta } from "./virtual-columns.js";
 
+/**
+ * One-shot pipes move this many files at once, each its own insert: ClickHouse reads one
+ * file with one stream, so a single file at a time leaves the server's cores idle (measured
+ * in bench/object-storage.ts).
+ */
+export const FILES_IN_FLIGHT = 4;
+
 export interface ObjectStorageSourceOptions {
   readonly transfer: TransferContext;
   readonly glob: KeyGlob;
@@ -34,6 +41,8 @@ export interface ObjectStorageSourceOptions {
   readonly onFatal: (err: Error) => void;
   /** Records per hand-over on the record path. */
   readonly chunkRecords?: number;
+  /** Files a one-shot pipe moves at once (default FILES_IN_FLIGHT). */
+  readonly filesInFlight?: number;
 }
 
 export class ObjectStorageRecordSource implements Source {
@@ -69,17 +78,28 @@ export class ObjectStorageRecordSource implements Source {
       const plan = planFiles(listing, this.positions, { replica: this.opts.replica, continuous: this.spec.continuous });
       this.pending = plan.todo.reduce((n, f) => n + f.size, 0);
       for (const f of plan.oversized) await this.skip(f, sink);
-      for (const f of plan.todo) {
-        if (this.stopping.signal.aborted) return;
-        await this.ingest(f, sink);
-        this.pending -= f.size;
-      }
+      // Continuous pipes go one file at a time: "after the last one" must never pass a file still in flight.
+      await this.ingestAll(plan.todo, sink, this.spec.continuous ? 1 : (this.opts.filesInFlight ?? FILES_IN_FLIGHT));
+      if (this.stopping.signal.aborted) return;
       if (!this.spec.continuous) {
         await sink.onEnd();
         return;
       }
       if (!(await this.sleep(this.opts.pollMs))) return;
     }
+  }
+
+  /** Files in order, up to `width` at a time (each its own statement, stream and deduplication token). */
+  private async ingestAll(files: readonly ObjectInfo[], sink: RecordSink, width: number): Promise<void> {
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < files.length && !this.stopping.signal.aborted) {
+        const f = files[next++] as ObjectInfo;
+        await this.ingest(f, sink);
+        this.pending -= f.size;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(width, files.length) }, worker));
   }
 
   private async skip(f: ObjectInfo, sink: RecordSink): Promise<void> {

@@ -13,7 +13,7 @@ import { alterSql, planSchemaChange } from "../cdc/schema-changes.js";
 import { pgColumn, type PgColumn } from "./catalog.js";
 import { parseLsn } from "./lsn.js";
 import { convertTuple, toRecord, type TableState, type Tuple } from "./rows.js";
-import { keyOf, previousValues, type ToastGap } from "./toast.js";
+import { currentValues, keyOf, previousValues, type ToastGap } from "./toast.js";
 import type { CommittedTx, TxItem } from "./transactions.js";
 import type { PgType } from "./types.js";
 
@@ -24,6 +24,8 @@ export interface ApplyDeps {
   readonly database: string;
   readonly clickhouse: SqlRunner | undefined;
   resolveType(oid: number, typmod: number): Promise<PgType>;
+  /** Reads from the source (for TOAST gaps ClickHouse cannot fill). */
+  readonly source: Parameters<typeof currentValues>[0];
   deliver(records: readonly RawRecord[]): Promise<void>;
   progress(position: string): Promise<void>;
   /** Insert and commit what the sink holds. */
@@ -40,7 +42,7 @@ type ChangeItem = Extract<TxItem, { kind: "change" }>;
 
 interface Pending {
   readonly records: RawRecord[];
-  readonly gaps: { index: number; gap: ToastGap; state: TableState; version: bigint }[];
+  readonly gaps: { index: number; gap: ToastGap; state: TableState; version: bigint; keyText: string[] }[];
   /** The latest values of each row changed in this transaction, by table and key. */
   readonly latest: Map<string, Record<string, unknown>>;
 }
@@ -108,7 +110,7 @@ export class TxApplier {
       const still = converted.missing.filter((c) => !(c in converted.values));
       if (still.length > 0) {
         const gap = { table: state.mapping.targetTable, orderBy: state.orderBy, values: converted.values, missing: still };
-        pending.gaps.push({ index: pending.records.length, gap, state, version });
+        pending.gaps.push({ index: pending.records.length, gap, state, version, keyText: state.orderBy.map((k) => tuple[k] ?? "") });
       }
     }
     pending.latest.set(key, converted.values);
@@ -137,18 +139,35 @@ export class TxApplier {
     for (const g of pending.gaps) byTable.set(g.gap.table, [...(byTable.get(g.gap.table) ?? []), g]);
     for (const [table, gaps] of byTable) {
       const found = client === undefined ? new Map<string, Record<string, unknown>>() : await previousValues(client, this.deps.database, gaps.map((g) => g.gap));
+      const notInTarget = gaps.filter((g) => !found.has(keyOf(g.gap.orderBy, g.gap.values)));
+      const fromSource = notInTarget.length === 0 ? new Map<string, Record<string, string | null>>() : await this.sourceValues(notInTarget);
       let unresolved = 0;
       for (const g of gaps) {
-        const previous = found.get(keyOf(g.gap.orderBy, g.gap.values));
+        const previous = found.get(keyOf(g.gap.orderBy, g.gap.values)) ?? this.converted(g, fromSource.get(JSON.stringify(g.keyText)));
         if (previous === undefined) unresolved++;
         for (const c of g.gap.missing) if (previous !== undefined && c in previous) g.gap.values[c] = previous[c];
         const place = { stream: this.deps.stream, position: this.position, version: g.version, timestamp: pending.records[g.index]?.timestamp ?? Date.now() };
         pending.records[g.index] = toRecord(g.state, "update", { values: g.gap.values, missing: [] }, {}, place, Date.now());
       }
       if (unresolved > 0) {
-        this.deps.warn(`${unresolved} update(s) of ${table} did not carry an unchanged TOASTed value and no previous value was found: run ALTER TABLE ... REPLICA IDENTITY FULL on the source table`);
+        this.deps.warn(`${unresolved} update(s) of ${table} did not carry an unchanged TOASTed value and the row is gone at the source: run ALTER TABLE ... REPLICA IDENTITY FULL on the source table`);
       }
     }
+  }
+
+  private async sourceValues(gaps: Pending["gaps"]): Promise<Map<string, Record<string, string | null>>> {
+    const first = gaps[0] as Pending["gaps"][number];
+    const m = first.state.mapping;
+    const columns = [...new Set(gaps.flatMap((g) => g.gap.missing))];
+    return currentValues(this.deps.source, { schema: m.sourceSchemaName, name: m.sourceTable, orderBy: first.state.orderBy, columns }, gaps.map((g) => g.keyText));
+  }
+
+  /** Source text values of a gap's missing columns, converted (a value that does not fit stays missing). */
+  private converted(g: Pending["gaps"][number], row: Record<string, string | null> | undefined): Record<string, unknown> | undefined {
+    if (row === undefined) return undefined;
+    const tuple = Object.fromEntries(g.gap.missing.map((c) => [c, row[c] ?? null]));
+    const columns = g.state.columns.filter((c) => g.gap.missing.includes(c.name));
+    return convertTuple({ ...g.state, columns }, tuple).values;
   }
 
   /** The relation's replicated columns when they differ from what the target has; undefined otherwise. */

@@ -187,6 +187,7 @@ export class PostgresCdcSource implements Source {
         database: this.opts.pipe.spec.destination.database,
         clickhouse: this.opts.clickhouse,
         resolveType: (oid, typmod) => resolveType(session.control, oid, typmod),
+        source: { query: async (text, values) => session.control.query<Record<string, string | null>>(text, values) },
         deliver: this.deliver(sink),
         progress: (position) => this.progress(sink)(stream, position),
         flush: async () => {

@@ -37,3 +37,24 @@ WHERE ${keyTuple} IN (${keys.join(", ")}) AND ${CDC_COLUMNS.isDeleted} = 0 SETTI
   const rows = await result.json<Record<string, unknown>>();
   return new Map(rows.map((r) => [keyOf(first.orderBy, r), r]));
 }
+
+/**
+ * Fallback for gaps ClickHouse cannot fill (the row's earlier version was never loaded: a
+ * row moved between CTID ranges while an interrupted snapshot was resumed): the value as
+ * Postgres has it now. Later changes of that column carry their values, so the row ends equal.
+ * `keys` are the key columns' text as Postgres printed them; returns text tuples by key.
+ */
+export async function currentValues(
+  client: { query(text: string, values: unknown[]): Promise<{ rows: Record<string, string | null>[] }> },
+  table: { schema: string; name: string; orderBy: readonly string[]; columns: readonly string[] },
+  keys: readonly (readonly string[])[],
+): Promise<Map<string, Record<string, string | null>>> {
+  const q = (n: string): string => `"${n.replaceAll('"', '""')}"`;
+  const keyExpr = table.orderBy.map((k) => `${q(k)}::text`).join(", ");
+  const params = table.orderBy.map((_, i) => keys.map((k) => k[i] ?? ""));
+  const unnest = table.orderBy.map((_, i) => `$${i + 1}::text[]`).join(", ");
+  const select = [...table.orderBy.map((k) => `${q(k)}::text AS ${q(`key_${k}`)}`), ...table.columns.map((c) => q(c))].join(", ");
+  const sql = `SELECT ${select} FROM ${q(table.schema)}.${q(table.name)} WHERE (${keyExpr}) IN (SELECT * FROM unnest(${unnest}))`;
+  const result = await client.query(sql, params);
+  return new Map(result.rows.map((r) => [JSON.stringify(table.orderBy.map((k) => r[`key_${k}`])), r]));
+}
