@@ -180,6 +180,8 @@ function pipeFile(env: StackEnv, { name, db, topic, table, managed, wait }: Pipe
 interface Committed {
   readonly at: number;
   readonly rows: number;
+  /** The consumer's CPU-seconds when the line was read: steady-state CPU leaves process start-up out. */
+  readonly cpu: number;
 }
 
 interface Child {
@@ -230,7 +232,7 @@ function spawnConsumer(file: string): Child {
     for (const line of lines) {
       if (!line.includes('"batch committed"')) continue;
       const entry = JSON.parse(line) as { time: string; rows: number };
-      committed.push({ at: Date.parse(entry.time), rows: entry.rows });
+      committed.push({ at: Date.parse(entry.time), rows: entry.rows, cpu: processCpuSeconds(child.pid!) });
     }
   });
   const state: Child = {
@@ -258,7 +260,16 @@ function spawnConsumer(file: string): Child {
 }
 
 /** End to end through the real CLI: steady-state rows/s between the first and the last full batch. */
-async function endToEnd(env: StackEnv, db: string, size: number, n: number): Promise<{ rowsPerS: number; mbPerS: number; rssMb: number; mbPerCpuS: number; cpuSPerMillion: number }> {
+/** CPU-seconds per million rows between the first committed batch and the last (start-up and the first fetch left out). */
+function steadyCpu(committed: readonly Committed[]): number {
+  const first = committed[0];
+  const last = committed.at(-1);
+  if (first === undefined || last === undefined || last === first) return NaN;
+  const rows = committed.slice(1).reduce((acc, c) => acc + c.rows, 0);
+  return ((last.cpu - first.cpu) * 1e6) / rows;
+}
+
+async function endToEnd(env: StackEnv, db: string, size: number, n: number): Promise<{ rowsPerS: number; mbPerS: number; rssMb: number; mbPerCpuS: number; cpuSPerMillion: number; steadyCpuSPerMillion: number }> {
   const topic = `bench-${size}-${randomBytes(3).toString("hex")}`;
   await createTopic(env, topic);
   log(`producing ${n} messages of ~${size} B`);
@@ -279,7 +290,7 @@ async function endToEnd(env: StackEnv, db: string, size: number, n: number): Pro
     const first = full[0]!;
     const last = full.at(-1)!;
     const rowsPerS = full.slice(1).reduce((acc, c) => acc + c.rows, 0) / ((last.at - first.at) / 1000);
-    return { rowsPerS, mbPerS: (rowsPerS * (bytes / n)) / 1e6, rssMb: consumer.maxRssMb, mbPerCpuS: bytes / 1e6 / cpu, cpuSPerMillion: (cpu * 1e6) / n };
+    return { rowsPerS, mbPerS: (rowsPerS * (bytes / n)) / 1e6, rssMb: consumer.maxRssMb, mbPerCpuS: bytes / 1e6 / cpu, cpuSPerMillion: (cpu * 1e6) / n, steadyCpuSPerMillion: steadyCpu(consumer.committed) };
   } finally {
     await consumer.stop();
   }
@@ -290,6 +301,8 @@ interface SideBySide {
   readonly engineRowsPerS: number;
   /** CPU-seconds per million rows: our consumer process, the ClickHouse front while it took our rows, the front running the engine. */
   readonly consumerCpu: number;
+  /** The consumer's CPU per million rows after its first batch (start-up left out). */
+  readonly consumerSteadyCpu: number;
   readonly frontCpuForOurs: number;
   readonly engineCpu: number;
 }
@@ -320,11 +333,11 @@ async function sideBySide(env: StackEnv, ch: ClickHouseClient, db: string, front
   await produceAll(env, topic, n, 1600);
   const front0 = processCpuSeconds(frontPid);
   const consumer = spawnConsumer(pipeFile(env, { name: "side-by-side", db, topic, table: "ours_rows", managed: true, wait: "1s" }));
-  let ours: { wall: number; cpu: number; front: number };
+  let ours: { wall: number; cpu: number; front: number; steady: number };
   try {
     const total = (): number => consumer.committed.reduce((acc, c) => acc + c.rows, 0);
     await waitRows("our consumer", total, n, () => consumer.child.exitCode === null);
-    ours = { wall: (Date.now() - consumer.startedAt) / 1000, cpu: consumer.cpuSeconds(), front: processCpuSeconds(frontPid) - front0 };
+    ours = { wall: (Date.now() - consumer.startedAt) / 1000, cpu: consumer.cpuSeconds(), front: processCpuSeconds(frontPid) - front0, steady: steadyCpu(consumer.committed) };
   } finally {
     await consumer.stop();
   }
@@ -350,6 +363,7 @@ async function sideBySide(env: StackEnv, ch: ClickHouseClient, db: string, front
     oursRowsPerS: n / ours.wall,
     engineRowsPerS: n / engine.wall,
     consumerCpu: perMillion(ours.cpu),
+    consumerSteadyCpu: ours.steady,
     frontCpuForOurs: perMillion(ours.front),
     engineCpu: perMillion(engine.front),
   };
@@ -464,12 +478,15 @@ async function measure(env: StackEnv, frontPid: number): Promise<Record<string, 
       latency_rate_msgs_per_s: Math.round(lat.achievedRate),
       batch_wait_ms: 1000,
       cpu_s_per_million: Number(big.cpuSPerMillion.toFixed(1)),
+      steady_cpu_s_per_million: Number(big.steadyCpuSPerMillion.toFixed(1)),
       small_cpu_s_per_million: Number(small.cpuSPerMillion.toFixed(1)),
+      small_steady_cpu_s_per_million: Number(small.steadyCpuSPerMillion.toFixed(1)),
       small_rss_mb: Math.round(small.rssMb),
       side_rows_per_s: Math.round(peer.oursRowsPerS),
       engine_rows_per_s: Math.round(peer.engineRowsPerS),
       rows_ratio_to_engine: Number((peer.oursRowsPerS / peer.engineRowsPerS).toFixed(2)),
       side_consumer_cpu_s_per_million: Number(peer.consumerCpu.toFixed(1)),
+      side_consumer_steady_cpu_s_per_million: Number(peer.consumerSteadyCpu.toFixed(1)),
       side_whole_path_cpu_s_per_million: Number(wholePath.toFixed(1)),
       engine_cpu_s_per_million: Number(peer.engineCpu.toFixed(1)),
       whole_path_cpu_ratio_to_engine: Number((wholePath / peer.engineCpu).toFixed(2)),

@@ -100,7 +100,7 @@ export const SettingsSchema = z
       .boolean()
       .default(false)
       .describe(
-        "Exactly-once delivery: deterministic batches per source position range, deduplicated with insert_deduplication_token. Default: false (at-least-once).",
+        "Exactly-once delivery (Kafka): every record lands once, without relying on the insert deduplication window; the table needs _partition and _offset columns (and _topic for several topics). Default: false (at-least-once).",
       ),
     objectStoragePollingInterval: DurationSchema.default("30s").describe(
       "Object storage: how often a continuous pipe lists new files. Duration. Default: 30s.",

@@ -99,6 +99,8 @@ export function sourceHealth(input: HealthInput): Reachability | undefined {
     }
     return { ok: false, reason: ConditionReason.SourceUnreachable, message: `the consumers cannot read the source since ${streak.time}: ${streak.message}` };
   }
+  // A source that answers but holds too much for the pipe (a CDC slot's WAL) says so over the inserts.
+  if (probe?.reachability.reason === ConditionReason.SlotRetainedWalHigh) return probe.reachability;
   const lastInsert = ownLastInsertMs(input);
   if (lastInsert !== undefined) {
     return { ok: true, reason: ConditionReason.SourceReachable, message: `the consumers read from the source (last insert ${new Date(lastInsert).toISOString()})` };
@@ -112,6 +114,7 @@ export function sourceHealth(input: HealthInput): Reachability | undefined {
  * (a probe can see it come back before any new record does).
  */
 export function needsSourceProbe(input: HealthInput): boolean {
+  if (sourcePlugin(input.pipe.spec)?.capabilities(input.pipe.spec).watchedByProbe === true) return true;
   if (input.pipe.spec.state !== "Running") return false;
   return ownLastInsertMs(input) === undefined || activeStreak(input.reports?.sourceError, input) !== undefined;
 }

@@ -34,6 +34,11 @@ export interface SourceCapabilities {
    * when the count changes.
    */
   readonly replicaIdentity: "none" | "index";
+  /**
+   * The operator keeps probing this source whatever its consumers report: the probe sees
+   * what they cannot (a CDC slot's retained WAL on the source's disk). Default: false.
+   */
+  readonly watchedByProbe?: boolean;
 }
 
 /** A column a source fills from the record itself rather than from its decoded value (`_offset`, `_key`...). */

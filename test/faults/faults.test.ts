@@ -8,7 +8,7 @@
  * started here (their own ports and state dirs), never the shared stack.
  */
 import { type ClickHouseClient } from "@clickhouse/client";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { type PrivateComponent, clickhouse, createTopic, privateComponent, uniqueName, writePipeFile } from "../integration/ingest-helpers.js";
 import { type PipeUnderTest, type Row, type Suite, Supervised, log, sleep, table, underLoad } from "./harness.js";
 

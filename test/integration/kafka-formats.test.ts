@@ -190,6 +190,40 @@ describe("Kafka record formats", () => {
     expect(await errorTypes("proto_registry")).toEqual([{ error_type: "DATA_PARSING_ERROR" }]);
   });
 
+  it("Protobuf from the registry whose .proto imports another registered one (a schema reference)", async () => {
+    const prefix = uniqueName("refs");
+    const money = 'syntax = "proto3";\npackage common;\nmessage Money { string currency = 1; int64 units = 2; }\n';
+    const sale = 'syntax = "proto3";\npackage shop;\nimport "common/money.proto";\nmessage Sale { string id = 1; common.Money price = 2; }\n';
+    await registerSchema(env, `${prefix}-money`, money, "PROTOBUF");
+    const id = await registerSchema(env, `${prefix}-value`, sale, "PROTOBUF", [{ name: "common/money.proto", subject: `${prefix}-money`, version: 1 }]);
+    const { root } = protobuf.parse(money, { keepCase: true });
+    protobuf.parse(sale, root, { keepCase: true });
+    const saleType = root.resolveAll().lookupType("shop.Sale");
+    // The file's first message: the message indexes are the single byte 0.
+    const values = [{ id: "s-1", price: { currency: "EUR", units: 12 } }, { id: "s-2", price: { currency: "USD", units: 7_000_000_000 } }].map((m) =>
+      confluentFrame(id, Buffer.from(saleType.encode(saleType.fromObject(m)).finish()), Buffer.from([0])),
+    );
+    const rows = await runPipe(
+      {
+        table: "proto_refs",
+        kafka: { format: "Protobuf", schemaRegistry: { url: env.SCHEMA_REGISTRY_URL, credentialsSecretRef: { name: "registry" } } },
+        columns: [
+          { name: "id", type: "String" },
+          { name: "price", type: "Tuple(currency String, units Int64)" },
+          { name: "units", type: "Int64" },
+        ],
+        fieldMappings: [{ sourceField: "price.units", destinationField: "units" }],
+        secrets: { registry: registrySecret(env) },
+      },
+      values,
+      { rows: 2, errors: 0 },
+    );
+    expect(rows).toEqual([
+      { id: "s-1", price: { currency: "EUR", units: 12 }, units: 12 },
+      { id: "s-2", price: { currency: "USD", units: 7_000_000_000 }, units: 7_000_000_000 },
+    ]);
+  });
+
   it("Protobuf with the .proto and message type given in the manifest", async () => {
     const rows = await runPipe(
       {

@@ -41,17 +41,18 @@ function expr(table: TableName, side: "mysql" | "clickhouse", hasExtra: boolean)
 }
 
 export async function sourceFingerprint(my: Connection, db: string, table: TableName, hasExtra = true): Promise<Fingerprint> {
-  const [rows] = await my.query(`SELECT COUNT(*) AS n, CAST(COALESCE(SUM(CRC32(${expr(table, "mysql", hasExtra)})), 0) AS CHAR) AS c FROM ${db}.${table}`);
-  const row = (rows as { n: number | string; c: string }[])[0];
-  return { rows: Number(row?.n ?? 0), checksum: String(row?.c ?? "0") };
+  const [rows] = await my.query(`SELECT COUNT(*) AS _rows, CAST(COALESCE(SUM(CRC32(${expr(table, "mysql", hasExtra)})), 0) AS CHAR) AS _sum FROM ${db}.${table}`);
+  const row = (rows as { _rows: number | string; _sum: string }[])[0];
+  return { rows: Number(row?._rows ?? 0), checksum: String(row?._sum ?? "0") };
 }
 
-export async function targetFingerprint(ch: ClickHouseClient, db: string, table: TableName, hasExtra = true): Promise<Fingerprint> {
-  const rows = await queryRows<{ n: string; c: string }>(
+/** `target`: the ClickHouse table when it is named otherwise than the source table. */
+export async function targetFingerprint(ch: ClickHouseClient, db: string, table: TableName, hasExtra = true, target: string = table): Promise<Fingerprint> {
+  const rows = await queryRows<{ _rows: string; _sum: string }>(
     ch,
-    `SELECT count() AS n, toString(sum(CRC32(${expr(table, "clickhouse", hasExtra)}))) AS c FROM ${db}.${table} FINAL WHERE _peerdb_is_deleted = 0`,
+    `SELECT count() AS _rows, toString(sum(CRC32(${expr(table, "clickhouse", hasExtra)}))) AS _sum FROM ${db}.${target} FINAL WHERE _peerdb_is_deleted = 0`,
   );
-  return { rows: Number(rows[0]?.n ?? 0), checksum: rows[0]?.c ?? "0" };
+  return { rows: Number(rows[0]?._rows ?? 0), checksum: rows[0]?._sum ?? "0" };
 }
 
 /** The pipe's positions as the checkpoint store holds them. */

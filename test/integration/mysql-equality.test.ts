@@ -19,6 +19,8 @@ const db = uniqueName("mysql_eq");
 const src = uniqueName("eq");
 const PIPE = "test/equality";
 let my: Connection;
+/** The consumer running now, killed in afterAll too (a timed-out test leaves no stray process). */
+let running: Consumer | undefined;
 
 beforeAll(async () => {
   if (!enabled) return;
@@ -27,13 +29,14 @@ beforeAll(async () => {
   await my.query(`CREATE DATABASE ${src} CHARACTER SET utf8mb4`);
   for (const name of TABLE_NAMES) await my.query(`CREATE TABLE ${src}.${name} (${TABLES[name].ddl})`);
   // Enough rows that the snapshot takes a few seconds in ranges of 5,000 (kill -9 lands in it).
-  await my.query(`INSERT INTO ${src}.t_int (a, s, d, ts) SELECT seq, CONCAT('s', seq), seq / 100, '2024-01-01 00:00:00.000001' + INTERVAL seq SECOND FROM ${src}.seq_1_to_120000`);
+  await my.query(`INSERT INTO ${src}.t_int (a, s, d, ts) SELECT seq, CONCAT('s', seq), seq / 100, '2024-01-01 00:00:00.000001' + INTERVAL seq SECOND FROM ${src}.seq_1_to_60000`);
   await my.query(`INSERT INTO ${src}.t_str (k, n, body) SELECT CONCAT('k', seq), seq * 7, REPEAT('b', seq MOD 50) FROM ${src}.seq_0_to_19999`);
   await my.query(`INSERT INTO ${src}.t_comp SELECT seq DIV 100, seq MOD 100, ELT(1 + seq MOD 3, 'x', 'y', 'z'), seq FROM ${src}.seq_0_to_19999`);
 }, 120_000);
 
 afterAll(async () => {
   if (!enabled) return;
+  if (running !== undefined) await stopConsumer(running, "SIGKILL");
   await ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });
   await my.query(`DROP DATABASE IF EXISTS ${src}`);
   await my.end();
@@ -57,7 +60,7 @@ describe.skipIf(!enabled)("MySQL CDC equality under faults (MariaDB 10.11)", () 
       settings: { snapshotNumRowsPerPartition: 5_000, initialLoadParallelism: 2, snapshotNumberOfParallelTables: 2 },
       pipeSettings: { maxBatchRows: 20_000, streamingMaxInsertWaitTime: "300ms" },
     });
-    let consumer: Consumer = startConsumer(file);
+    let consumer: Consumer = (running = startConsumer(file));
     const workload = startWorkload(() => mysqlConnection(env), src, 100_000, 20261130);
     try {
       // 1. kill -9 half-way through the snapshot: some ranges in, not all tables.
@@ -67,7 +70,7 @@ describe.skipIf(!enabled)("MySQL CDC equality under faults (MariaDB 10.11)", () 
       expect(await tablesDone(ch, db, PIPE)).toBeLessThan(3);
 
       // 2. Resume: only the pending ranges are read again; then the 200,000-row transaction.
-      consumer = startConsumer(file);
+      consumer = running = startConsumer(file);
       await waitFor("the snapshot of all three tables", async () => (await tablesDone(ch, db, PIPE)) === 3, 180_000, consumer);
       await my.query(`INSERT INTO ${src}.t_int (a, s, d, ts) SELECT seq, 'big', 1.25, '2030-01-01 00:00:00.5' FROM ${src}.seq_1_to_200000`);
 
@@ -76,7 +79,7 @@ describe.skipIf(!enabled)("MySQL CDC equality under faults (MariaDB 10.11)", () 
       await waitFor("replication progress", async () => (await storedPositions(ch, db, PIPE)).get("binlog") !== before, 120_000, consumer);
       consumer.child.kill("SIGKILL");
       await consumer.exited;
-      consumer = startConsumer(file);
+      consumer = running = startConsumer(file);
       const reading = consumer;
       await waitFor("the restarted consumer reading the binlog", () => Promise.resolve(reading.log().includes("reading the binlog")), 60_000, consumer);
 

@@ -12,7 +12,7 @@ import { objectStoragePluginWith } from "../../src/sources/object-storage/plugin
 import { registerPlugin } from "../../src/sources/registry.js";
 import { clickhouse, count, queryRows, uniqueName } from "./ingest-helpers.js";
 import { FIXTURE_COLUMNS, type FixtureSet, type StoreKind, type TestStore, fixtureSet, s3Client, storeAvailable, testStore, writeObjectPipeFile } from "./object-storage-helpers.js";
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, PutBucketPolicyCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 
 const env = inject("stackEnv");
 const ch = clickhouse(env);
@@ -144,5 +144,41 @@ describe.skipIf(!s3Up)("object storage on the S3 server: failed files and the co
     const errors = await queryRows<{ source_position: string }>(ch, `SELECT source_position FROM ${db}.streamed_clickpipes_error ORDER BY source_position`);
     expect(errors.map((e) => e.source_position)).toEqual(["data/json/c/d/e/4.json.gz:4", "data/json/c/d/e/4.json.gz:7"]);
     expect(await count(ch, `SELECT sum(rows) FROM ${db}.clickpipes_state WHERE pipe = 'test/streamed'`)).toBe(28);
+  });
+});
+
+describe.skipIf(!s3Up || !storeAvailable(env, "gcs"))("object storage authentication", () => {
+  const db = uniqueName("os_auth");
+
+  beforeAll(async () => {
+    await ch.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
+  });
+
+  afterAll(async () => {
+    await ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });
+  });
+
+  async function ingest(name: string, source: Record<string, unknown>, secrets: Record<string, Record<string, string>> = {}): Promise<number> {
+    const file = writeObjectPipeFile(env, { name, database: db, table: name, source: { ...source, format: "JSONEachRow" }, secrets, columns: FIXTURE_COLUMNS.slice(0, 3) });
+    expect(await runPipe(loadRunFile(file), { httpPort: 0, setup: "create", exitOnCompletion: true, shutdownMs: 5_000 })).toBe(0);
+    return count(ch, `SELECT count() FROM ${db}.${name}`);
+  }
+
+  it("a public S3 bucket: no credentials, unsigned listing and s3(..., NOSIGN, ...)", async () => {
+    const bucket = `os-public-${randomBytes(4).toString("hex")}`;
+    const client = s3Client(env);
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    const policy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*", Action: ["s3:GetObject", "s3:ListBucket"], Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`] }] };
+    await client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: "p/a.json", Body: fixtures.files.get("data/json/a/1.json") }));
+    client.destroy();
+    expect(await ingest("public", { type: "s3", url: `${env.S3_ENDPOINT}/${bucket}/p/*.json` })).toBe(10);
+  });
+
+  it("GCS with HMAC keys: listed through the S3-compatible API, read by gcs()", async () => {
+    const store = await testStore(env, "gcs", `os-hmac-${randomBytes(4).toString("hex")}`);
+    await store.put("h/a/1.json.gz", fixtures.files.get("data/json/a/b/2.json.gz") as Buffer);
+    const source = { type: "gcs", url: `${env.GCS_ENDPOINT}/${store.bucket}/h/**/*.json.gz`, authentication: "IAM_USER", credentialsSecretRef: { name: "hmac" } };
+    expect(await ingest("hmac", source, { hmac: { accessKeyId: "GOOG1EXAMPLE", secretAccessKey: "hmac-secret" } })).toBe(10);
   });
 });

@@ -15,8 +15,14 @@ function auth(env: StackEnv): string {
 }
 
 /** Register a schema under a subject through the Confluent API; returns its id. */
-export async function registerSchema(env: StackEnv, subject: string, schema: unknown, schemaType: "AVRO" | "PROTOBUF" = "AVRO"): Promise<number> {
-  const body = { schema: typeof schema === "string" ? schema : JSON.stringify(schema), ...(schemaType === "AVRO" ? {} : { schemaType }) };
+export async function registerSchema(
+  env: StackEnv,
+  subject: string,
+  schema: unknown,
+  schemaType: "AVRO" | "PROTOBUF" = "AVRO",
+  references: readonly { name: string; subject: string; version: number }[] = [],
+): Promise<number> {
+  const body = { schema: typeof schema === "string" ? schema : JSON.stringify(schema), ...(schemaType === "AVRO" ? {} : { schemaType }), ...(references.length === 0 ? {} : { references }) };
   const response = await fetch(`${env.SCHEMA_REGISTRY_URL}/subjects/${encodeURIComponent(subject)}/versions`, {
     method: "POST",
     headers: { authorization: auth(env), "content-type": "application/vnd.schemaregistry.v1+json" },

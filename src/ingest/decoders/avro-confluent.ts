@@ -77,7 +77,10 @@ export class SchemaCache<S> {
   private fetch(id: number): Promise<void> {
     let pending = this.inflight.get(id);
     if (pending === undefined) {
-      pending = retry(() => this.client.byId(id), this.retryOptions)
+      pending = retry(async () => {
+        const entry = await this.client.byId(id);
+        return entry === undefined ? undefined : this.client.withReferences(entry);
+      }, this.retryOptions)
         .then((entry) => {
           this.schemas.set(id, entry === undefined ? new RecordError(ErrorType.sourceSchema, `schema id ${id} is not in the registry ${this.client.target.base}`) : this.compile(entry));
         })

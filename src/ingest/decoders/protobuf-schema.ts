@@ -16,19 +16,33 @@ export interface ProtoFile {
   readonly messages: readonly protobuf.Type[];
 }
 
-/** Parse a .proto text; imports of Google's well-known types are resolved from protobufjs' copies. */
-export function compileProto(text: string): ProtoFile {
+/**
+ * Parse a .proto text. Imports are resolved from `imports` (the registry's schema references,
+ * by import name) or, for Google's well-known types, from protobufjs' copies.
+ */
+export function compileProto(text: string, imports: Readonly<Record<string, string>> = {}): ProtoFile {
   const parsed = protobuf.parse(text, { keepCase: true });
   const root = parsed.root;
-  for (const name of [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])]) {
+  const ns = parsed.package === undefined ? root : root.lookup(parsed.package);
+  // The file's own messages, before imported files (which may share its package) add theirs.
+  const messages = (ns instanceof protobuf.Namespace ? ns.nestedArray : []).filter((n): n is protobuf.Type => n instanceof protobuf.Type);
+  const pending = [...(parsed.imports ?? []), ...(parsed.weakImports ?? [])];
+  const done = new Set<string>();
+  for (let name = pending.shift(); name !== undefined; name = pending.shift()) {
+    if (done.has(name)) continue;
+    done.add(name);
+    const referenced = imports[name];
+    if (referenced !== undefined) {
+      const child = protobuf.parse(referenced, root, { keepCase: true });
+      pending.push(...(child.imports ?? []), ...(child.weakImports ?? []));
+      continue;
+    }
     const common = protobuf.common.get(name);
-    if (common === null) throw new ConfigError(`.proto import ${name} is not a Google well-known type; imports of other files are not supported`);
+    if (common === null) throw new ConfigError(`.proto import ${name} is neither a schema reference nor a Google well-known type`);
     root.addJSON(common.nested ?? {});
   }
   root.resolveAll();
-  const ns = parsed.package === undefined ? root : root.lookup(parsed.package);
-  const nested = ns instanceof protobuf.Namespace ? ns.nestedArray : [];
-  return { root, messages: nested.filter((n): n is protobuf.Type => n instanceof protobuf.Type) };
+  return { root, messages };
 }
 
 /** The message type a list of Confluent message indexes names (each an index into the nested messages). */

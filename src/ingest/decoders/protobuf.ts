@@ -75,7 +75,7 @@ export class ProtobufConfluentDecoder {
 function compileRegistryProto(entry: RegistrySchema): ProtoFile | RecordError {
   if (entry.schemaType !== "PROTOBUF") return new RecordError(ErrorType.sourceSchema, `schema id ${entry.id} is ${entry.schemaType}, not PROTOBUF`);
   try {
-    return compileProto(entry.schema);
+    return compileProto(entry.schema, entry.imports);
   } catch (err) {
     return new RecordError(ErrorType.sourceSchema, `schema id ${entry.id} is not a usable .proto: ${errorMessage(err)}`);
   }

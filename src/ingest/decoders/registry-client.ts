@@ -19,18 +19,30 @@ export interface RegistryTarget {
   readonly pin?: SchemaPin;
 }
 
+/** Another registered schema a schema imports (Confluent schema references). */
+export interface SchemaReference {
+  readonly name: string;
+  readonly subject: string;
+  readonly version: number;
+}
+
 /** A schema as the registry serves it; schemaType is absent for Avro in Confluent's API. */
 export interface RegistrySchema {
   readonly id: number;
   readonly schema: string;
   readonly schemaType: string;
+  readonly references: readonly SchemaReference[];
+  /** The referenced schemas' texts by import name, transitively (filled by withReferences). */
+  readonly imports?: Readonly<Record<string, string>>;
 }
 
 /** The schema text and type of a registry answer; Confluent's API leaves schemaType out for Avro. */
-function schemaOf(body: Record<string, unknown>): { schema: string; schemaType: string } {
+function schemaOf(body: Record<string, unknown>): { schema: string; schemaType: string; references: SchemaReference[] } {
+  const references = Array.isArray(body.references) ? (body.references as Partial<SchemaReference>[]) : [];
   return {
     schema: typeof body.schema === "string" ? body.schema : "",
     schemaType: typeof body.schemaType === "string" ? body.schemaType : "AVRO",
+    references: references.map((r) => ({ name: String(r.name ?? ""), subject: String(r.subject ?? ""), version: Number(r.version ?? 0) })),
   };
 }
 
@@ -76,6 +88,20 @@ export class SchemaRegistryClient {
     const body = await this.get(path);
     if (body === undefined) throw new ConfigError(`schema registry has no subject ${subject} version ${version}`, { subject, version });
     return { id: Number(body.id), ...schemaOf(body) };
+  }
+
+  /** The entry with the texts of the schemas it references, followed transitively (each subject version once). */
+  async withReferences(entry: RegistrySchema): Promise<RegistrySchema> {
+    if (entry.references.length === 0) return entry;
+    const imports: Record<string, string> = {};
+    const pending = [...entry.references];
+    for (let ref = pending.shift(); ref !== undefined; ref = pending.shift()) {
+      if (ref.name in imports) continue;
+      const referenced = await this.bySubject(ref.subject, String(ref.version));
+      imports[ref.name] = referenced.schema;
+      pending.push(...referenced.references);
+    }
+    return { ...entry, imports };
   }
 
   /** The pinned schema of the URL, if it pins one. */

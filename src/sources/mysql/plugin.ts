@@ -39,7 +39,8 @@ export const mysqlPlugin: SourcePlugin = {
       spec,
       endpoint: () => openEndpoint(spec, ctx.secrets),
       database: ctx.pipe.spec.destination.database,
-      serverId: replicaServerId(pipeId(ctx.pipe)),
+      // The destination is part of the identity: two pipes of one name (two clusters) reading one server must not evict each other.
+      serverId: replicaServerId(`${pipeId(ctx.pipe)}@${ctx.pipe.spec.destination.clickhouse.url}/${ctx.pipe.spec.destination.database}`),
       checkpoints: ctx.checkpoints,
       ...(ctx.clickhouse === undefined ? {} : { clickhouse: ctx.clickhouse }),
       logger: ctx.logger,

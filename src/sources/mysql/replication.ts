@@ -39,6 +39,19 @@ export interface ReplicationOptions {
   readonly signal: AbortSignal;
 }
 
+/** Waits `ms`, or less when the source stops. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
 export class Replication {
   private queue: Queued[] = [];
   private queued = 0;
@@ -86,13 +99,7 @@ export class Replication {
       if (!mysqlRetriable(failure)) throw mysqlError("read the binlog", failure);
       const delayMs = backoffDelay(this.breaks++, { initialMs: 200, maxMs: 15_000 });
       logger.warn({ err: errorMessage(failure), from: this.handed, delayMs }, "the binlog stream broke; reconnecting from the last transaction handed over");
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delayMs);
-        signal.addEventListener("abort", () => {
-          clearTimeout(timer);
-          resolve();
-        }, { once: true });
-      });
+      await pause(delayMs, signal);
     }
   }
 

@@ -3,8 +3,7 @@ import type { ClickPipe, ObjectStorageSource } from "../../api/index.js";
 import type { SecretResolver } from "../../ingest/secrets.js";
 import { awsCredentials, serviceAccountKey, storeAuth } from "./auth.js";
 import { readPrivileges } from "./plugin.js";
-import { s3ClientConfig } from "./s3-store.js";
-import { S3Store } from "./s3-store.js";
+import { S3Store, s3ClientConfig } from "./s3-store.js";
 
 /**
  * Authentication decided from the spec and its Secret. IAM_ROLE (and the pod's default

@@ -3,13 +3,8 @@
  * it with azureBlobStorage() and the same connection string (a query parameter).
  */
 import { BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
-import { SourceError, errorMessage } from "../../ingest/errors.js";
 import type { Location } from "./location.js";
-import { type ObjectInfo, type ObjectStore, type PullRequest, type TableFunction, quoteLiteral } from "./store.js";
-
-function sourceError(what: string, err: unknown, context: Record<string, unknown>): SourceError {
-  return new SourceError(`${what}: ${errorMessage(err)}`, { retriable: true, cause: err, context });
-}
+import { type ObjectInfo, type ObjectStore, type PullRequest, type TableFunction, quoteLiteral, sourceError } from "./store.js";
 
 export class AzureStore implements ObjectStore {
   private readonly container: ContainerClient;

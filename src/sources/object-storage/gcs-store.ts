@@ -5,9 +5,8 @@
  * s3-store.ts, gcs()); with a public bucket it reads the object's media URL with url().
  */
 import { type File, Storage, type StorageOptions } from "@google-cloud/storage";
-import { SourceError, errorMessage } from "../../ingest/errors.js";
 import type { Location } from "./location.js";
-import { type ObjectInfo, type ObjectStore, type PullRequest, type TableFunction, quoteLiteral } from "./store.js";
+import { type ObjectInfo, type ObjectStore, type PullRequest, type TableFunction, quoteLiteral, sourceError } from "./store.js";
 
 export interface GcsStoreOptions {
   readonly location: Location;
@@ -23,10 +22,6 @@ export function gcsStorageOptions(opts: GcsStoreOptions): StorageOptions {
     ...(opts.serviceAccountKey === undefined && endpoint !== undefined ? { projectId: "test" } : {}),
     retryOptions: { autoRetry: true, maxRetries: 3 },
   };
-}
-
-function sourceError(what: string, err: unknown, context: Record<string, unknown>): SourceError {
-  return new SourceError(`${what}: ${errorMessage(err)}`, { retriable: true, cause: err, context });
 }
 
 export class GcsStore implements ObjectStore {

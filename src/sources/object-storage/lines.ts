@@ -7,7 +7,6 @@
  * column order; a line that does not parse stays raw, and the core keeps it as an error.
  */
 import { createInterface } from "node:readline";
-import type { Readable } from "node:stream";
 import * as zlib from "node:zlib";
 import type { ObjectStorageSource } from "../../api/index.js";
 import { SourceError } from "../../ingest/errors.js";
@@ -34,7 +33,7 @@ export async function* numberedLines(body: NodeJS.ReadableStream, compression: E
     }
     input = body.pipe(make());
   }
-  const lines = createInterface({ input: input, crlfDelay: Infinity });
+  const lines = createInterface({ input, crlfDelay: Infinity });
   let n = 0;
   for await (const line of lines) {
     n++;

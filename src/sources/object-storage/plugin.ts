@@ -4,6 +4,7 @@ import type { SourcePlugin } from "../plugin.js";
 import { storeAuth } from "./auth.js";
 import { compileGlob } from "./glob.js";
 import { parseLocation } from "./location.js";
+import { probeObjectStorage } from "./probe.js";
 import { ObjectStorageRecordSource } from "./source.js";
 import { VIRTUAL_COLUMN_NAMES } from "./statement.js";
 import { openStore } from "./stores.js";
@@ -58,6 +59,7 @@ export function objectStoragePluginWith(options: ObjectStoragePluginOptions = {}
     secretReferences: (spec) => secretReferences(spec).filter((r) => r.path.startsWith("spec.source.")),
     tables: (spec) => (spec.destination.table === undefined ? [] : [spec.destination.table]),
     format: (spec) => ({ format: objectStorageSpec(spec).format }),
+    probe: probeObjectStorage,
     sourcePrivileges: (spec) => (options.transfer === "consumer" ? [] : readPrivileges(objectStorageSpec(spec))),
     open(ctx) {
       const spec = ctx.pipe.spec;

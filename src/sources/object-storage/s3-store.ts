@@ -5,10 +5,9 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import { SourceError, errorMessage } from "../../ingest/errors.js";
 import type { AwsCredentials } from "../kinesis/config.js";
 import type { Location } from "./location.js";
-import { type ObjectInfo, type ObjectStore, type PullRequest, type TableFunction, quoteLiteral, urlPath } from "./store.js";
+import { type ObjectInfo, type ObjectStore, type PullRequest, type TableFunction, quoteLiteral, urlPath, sourceError } from "./store.js";
 
 export interface S3StoreOptions {
   readonly location: Location;
@@ -32,10 +31,6 @@ export function s3ClientConfig(opts: S3StoreOptions): S3ClientConfig {
     maxAttempts: 3,
     requestHandler: new NodeHttpHandler({ connectionTimeout: 10_000, requestTimeout: 120_000 }),
   };
-}
-
-function sourceError(what: string, err: unknown, context: Record<string, unknown>): SourceError {
-  return new SourceError(`${what}: ${errorMessage(err)}`, { retriable: true, cause: err, context });
 }
 
 export class S3Store implements ObjectStore {

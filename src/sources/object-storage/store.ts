@@ -3,6 +3,8 @@
  * read one object, and (where ClickHouse can read the store itself) the table function
  * that reads one object. Secrets go into the function's query parameters, never its text.
  */
+import { SourceError, errorMessage } from "../../ingest/errors.js";
+
 export interface ObjectInfo {
   readonly key: string;
   readonly size: number;
@@ -36,6 +38,11 @@ export interface ObjectStore {
   /** Reachability: one listing call. */
   check(prefix: string, signal: AbortSignal): Promise<void>;
   close(): void;
+}
+
+/** A store call that failed: retriable (the store may be back), with what was asked. */
+export function sourceError(what: string, err: unknown, context: Record<string, unknown>): SourceError {
+  return new SourceError(`${what}: ${errorMessage(err)}`, { retriable: true, cause: err, context });
 }
 
 /** `a/b c/d.json` as a URL path: each segment percent-encoded. */
