@@ -102,7 +102,7 @@ describe("ClickPipe CRD", () => {
   });
 
   it("applies the same defaults as parseClickPipe, so the operator never has to write spec", () => {
-    const examples = ["kafka-json", "kafka-avro-registry", "kafka-scram-tls", "kinesis", "s3", "postgres-cdc"];
+    const examples = ["kafka-json", "kafka-avro-registry", "kafka-scram-tls", "kinesis", "s3", "postgres-cdc", "mysql-cdc"];
     for (const example of examples) {
       const text = readFileSync(fileURLToPath(new URL(`../../examples/${example}.yaml`, import.meta.url)), "utf8");
       const manifest = text

@@ -9,7 +9,7 @@
  */
 import { type ClickHouseClient } from "@clickhouse/client";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { type PrivateComponent, clickhouse, createTopic, privateComponent, uniqueName, writePipeFile } from "../integration/ingest-helpers.js";
+import { type PrivateComponent, clickhouse, createTopic, privateComponent, uniqueName, waitFor, writePipeFile } from "../integration/ingest-helpers.js";
 import { type PipeUnderTest, type Row, type Suite, Supervised, log, sleep, table, underLoad } from "./harness.js";
 
 const KILLS = Number(process.env.FAULT_KILLS ?? 20);
@@ -59,7 +59,11 @@ beforeAll(async () => {
   await ch.command({ query: "CREATE DATABASE IF NOT EXISTS faults" });
   for (const mode of ["at-least-once", "exactly-once"] as const) {
     const topic = uniqueName(mode === "exactly-once" ? "faults_eo" : "faults_alo");
-    await createTopic(env, topic, 3);
+    // A broker just started may not host the new partitions at once: retried (creating an existing topic is a no-op).
+    await waitFor(`topic ${topic}`, async () => {
+      await createTopic(env, topic, 3);
+      return true;
+    }, 60_000);
     const t = mode === "exactly-once" ? "events_eo" : "events_alo";
     const p: PipeUnderTest = { mode, topic, db: "faults", table: t, file: pipeFile(mode, topic, t) };
     pipes.push(p);

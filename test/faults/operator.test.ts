@@ -84,7 +84,11 @@ beforeAll(async () => {
   for (const mode of ["at-least-once", "exactly-once"] as const) {
     const short = mode === "exactly-once" ? "eo" : "alo";
     const p = { mode, name: `op-${short}`, topic: `faults-op-${short}-${id}`, db: "faults_op", table: `events_${short}`, file: "" };
-    await createTopic(env, p.topic, 3);
+    // A broker just started may not host the new partitions at once: retried (creating an existing topic is a no-op).
+    await waitFor(`topic ${p.topic}`, async () => {
+      await createTopic(env, p.topic, 3);
+      return true;
+    }, 60_000);
     pipes.push(p);
   }
   // One replica more than the leader kills to come: each kill leaves a standby to take over (starting one under load is slow here).

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Connection, createConnection } from "mysql2/promise";
 import { stringify } from "yaml";
+import { adminUser } from "../stack/mariadb.js";
 import type { StackEnv } from "./ingest-helpers.js";
 
 /** A connection to the stack's MariaDB as its replication user (which may also create test tables). */
@@ -64,4 +65,9 @@ export function writeMysqlPipeFile(env: StackEnv, o: MysqlPipeOptions): string {
   const file = join(mkdtempSync(join(tmpdir(), "mysql-pipe-")), "pipe.yaml");
   writeFileSync(file, mysqlPipeDocs(env, o).map((d) => stringify(d)).join("---\n"));
   return file;
+}
+
+/** The server's all-privilege account over its socket (to change server settings and make users a test needs). */
+export function mysqlAdmin(env: StackEnv): Promise<Connection> {
+  return createConnection({ socketPath: env.MYSQL_SOCKET, user: adminUser(), multipleStatements: true });
 }

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { userInfo } from "node:os";
 import { join } from "node:path";
 import type { Component, StackContext } from "./component.js";
 import { isAlive, previousPortOrFree, readPid, run, spawnDetached, stopProcess, waitFor } from "./process.js";
@@ -58,9 +59,17 @@ async function ensureTls(p: Paths): Promise<void> {
   await run("openssl", ["x509", "-req", "-in", f("server.csr"), "-CA", p.ca, "-CAkey", f("ca.key"), "-CAcreateserial", "-out", f("server.pem"), "-days", "3650", "-extfile", f("server.ext")]);
 }
 
-/** The mariadb client over the socket as root (unix_socket auth, no password), for setup statements. */
+/**
+ * The all-privilege account mariadb-install-db made for whoever ran it (root, or the OS user
+ * of a CI job), authenticated by unix_socket: no password.
+ */
+export function adminUser(): string {
+  return process.getuid?.() === 0 ? "root" : userInfo().username;
+}
+
+/** The mariadb client over the socket as the admin account, for setup statements. */
 function rootSql(p: Paths, sql: string): Promise<string> {
-  return run("mariadb", ["--no-defaults", "-uroot", `--socket=${p.socket}`, "-N", "-e", sql]);
+  return run("mariadb", ["--no-defaults", `-u${adminUser()}`, `--socket=${p.socket}`, "-N", "-e", sql]);
 }
 
 async function initialise(ctx: StackContext, p: Paths): Promise<void> {
