@@ -108,7 +108,16 @@ async function rawSelect(env: StackEnv, src: string): Promise<{ rows: number; ro
   return { rows, rowsPerSec: Math.round(rows / secs) };
 }
 
-async function snapshotBench(env: StackEnv, my: Connection, ch: ClickHouseClient, src: string, database: string, rows: number): Promise<Record<string, number>> {
+interface BenchCtx {
+  readonly env: StackEnv;
+  readonly my: Connection;
+  readonly ch: ClickHouseClient;
+  /** Source database and ClickHouse database of this run. */
+  readonly src: string;
+  readonly database: string;
+}
+
+async function snapshotBench({ env, my, ch, src, database }: BenchCtx, rows: number): Promise<Record<string, number>> {
   await my.query(`CREATE TABLE ${src}.snap (id BIGINT PRIMARY KEY, a INT NOT NULL, s VARCHAR(64) NOT NULL, d DECIMAL(12,2) NOT NULL, ts DATETIME(6) NOT NULL)`);
   await my.query(`INSERT INTO ${src}.snap SELECT seq, seq MOD 1000, MD5(seq), seq / 100, '2024-01-01' + INTERVAL seq SECOND FROM ${src}.seq_1_to_${rows}`);
   log(`snapshot: ${rows} rows in ${src}.snap; raw SELECT stream first`);
@@ -123,7 +132,24 @@ async function snapshotBench(env: StackEnv, my: Connection, ch: ClickHouseClient
   if (from === undefined || to === undefined || inCh !== rows) throw new Error(`snapshot not measured (start ${from}, end ${to}, ${inCh}/${rows} rows in ClickHouse)`);
   const rowsPerSec = Math.round(rows / ((to - from) / 1000));
   log(`pipe snapshot: ${rowsPerSec} rows/s (${rows} rows in ${(to - from) / 1000} s)`);
-  return { snapshot_rows: rows, snapshot_rows_per_sec: rowsPerSec, raw_select_rows_per_sec: raw.rowsPerSec, snapshot_vs_raw_select: Number((rowsPerSec / raw.rowsPerSec).toFixed(3)) };
+  const insertCeiling = await clickhouseInsertCeiling(ch, database, rows);
+  log(`ClickHouse JSONEachRow insert of the same rows: ${insertCeiling} rows/s`);
+  return {
+    snapshot_rows: rows,
+    snapshot_rows_per_sec: rowsPerSec,
+    raw_select_rows_per_sec: raw.rowsPerSec,
+    snapshot_vs_raw_select: Number((rowsPerSec / raw.rowsPerSec).toFixed(3)),
+    clickhouse_insert_rows_per_sec: insertCeiling,
+  };
+}
+
+/** The destination's side: the pipe's own rows (read back as JSONEachRow) inserted into an empty copy in one request. */
+async function clickhouseInsertCeiling(ch: ClickHouseClient, database: string, rows: number): Promise<number> {
+  const body = await (await ch.query({ query: `SELECT * FROM ${database}.snap`, format: "JSONEachRow" })).text();
+  await ch.command({ query: `CREATE TABLE ${database}.snap_copy AS ${database}.snap` });
+  const started = Date.now();
+  await ch.command({ query: `INSERT INTO ${database}.snap_copy FORMAT JSONEachRow\n${body}` });
+  return Math.round(rows / ((Date.now() - started) / 1000));
 }
 
 function percentile(values: number[], p: number): number {
@@ -145,7 +171,7 @@ function rawReader(env: StackEnv, src: string, arrived: Map<number, number>): Pr
   });
 }
 
-async function replicationBench(env: StackEnv, my: Connection, ch: ClickHouseClient, src: string, database: string, rate: number, seconds: number): Promise<Record<string, number>> {
+async function replicationBench({ env, my, ch, src, database }: BenchCtx, rate: number, seconds: number): Promise<Record<string, number>> {
   await my.query(`CREATE TABLE ${src}.repl (id BIGINT AUTO_INCREMENT PRIMARY KEY, batch INT NOT NULL, s VARCHAR(64) NOT NULL)`);
   const run = runPipe(pipeFile(env, { name: "repl", database, src, table: "repl", mode: "cdc_only", waitMs: 200 }));
   const deadline = Date.now() + 120_000;
@@ -210,8 +236,9 @@ export async function main(): Promise<Record<string, unknown>> {
   await my.query(`CREATE DATABASE ${src}`);
   await ch.command({ query: `CREATE DATABASE ${database}` });
   try {
-    const snapshot = await snapshotBench(env, my, ch, src, database, rows);
-    const replication = await replicationBench(env, my, ch, src, database, rate, seconds);
+    const ctx = { env, my, ch, src, database };
+    const snapshot = await snapshotBench(ctx, rows);
+    const replication = await replicationBench(ctx, rate, seconds);
     return { bench: "mysql", server: "MariaDB 10.11 (stack)", ...snapshot, ...replication, replication_target_changes_per_sec: rate };
   } finally {
     await my.query(`DROP DATABASE IF EXISTS ${src}`);

@@ -48,4 +48,11 @@ describe("pipe users", () => {
     ]);
     expect(grantsSql({ kind: "customRole", role: "writer" }, "db", ["orders", "users"], "u")).toContain("GRANT INSERT ON `db`.`users_clickpipes_error` TO `u`");
   });
+
+  it("lets an exactly-once pipe read which positions its table and error table hold", () => {
+    const grants = grantsSql({ kind: "destinationOnly" }, "db", ["events"], "u", { exactlyOnce: true });
+    expect(grants).toContain("GRANT SELECT ON `db`.`events` TO `u`");
+    expect(grants).toContain("GRANT SELECT ON `db`.`events_clickpipes_error` TO `u`");
+    expect(grantsSql({ kind: "destinationOnly" }, "db", ["events"], "u")).not.toContain("GRANT SELECT ON `db`.`events` TO `u`");
+  });
 });

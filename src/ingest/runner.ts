@@ -169,7 +169,7 @@ function start(loaded: LoadedPipe, deps: StartDeps): Running {
     ...(decoding.prepare === undefined ? {} : { prepare: decoding.prepare }),
     sink: deps.sink,
     source,
-    limits: batchLimits(loaded.pipe),
+    limits: { ...batchLimits(loaded.pipe), ...deps.plugin.batchLimits?.(spec) },
     metrics: deps.metrics,
     logger: deps.logger,
     retry: { initialMs: 250, maxMs: 10_000, signal: deps.signal },

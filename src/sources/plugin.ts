@@ -118,6 +118,11 @@ export interface SourcePlugin {
   secretReferences(spec: ClickPipeSpec): SecretReference[];
   /** Destination tables the pipe writes: the one `destination.table`, or one per table mapping (CDC). */
   tables(spec: ClickPipeSpec): string[];
+  /**
+   * Optional: batch limits the source's own settings set (CDC: syncIntervalSeconds as the
+   * wait, pullBatchSize as the rows), over the pipe's settings.
+   */
+  batchLimits?(spec: ClickPipeSpec): { readonly maxRows?: number; readonly maxWaitMs?: number };
   /** How record bytes are decoded. */
   format(spec: ClickPipeSpec, secrets: SecretResolver): RecordFormat;
   /**

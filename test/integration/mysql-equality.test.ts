@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startComponent, stopComponent } from "../stack/stack.js";
 import { clickhouse, type Consumer, startConsumer, stopConsumer, uniqueName, waitFor } from "./ingest-helpers.js";
 import { TABLES, TABLE_NAMES, rangesDone, sourceFingerprint, startWorkload, storedPositions, tablesDone, targetFingerprint } from "./mysql-equality-helpers.js";
-import { mysqlConnection, writeMysqlPipeFile } from "./mysql-helpers.js";
+import { dropTestDatabases, mysqlConnection, writeMysqlPipeFile } from "./mysql-helpers.js";
 
 const env = inject("stackEnv");
 const enabled = env.MYSQL_URL !== undefined;
@@ -37,10 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!enabled) return;
   if (running !== undefined) await stopConsumer(running, "SIGKILL");
-  await ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });
-  await my.query(`DROP DATABASE IF EXISTS ${src}`);
-  await my.end();
-  await ch.close();
+  await dropTestDatabases(ch, my, db, src);
 });
 
 async function equal(hasExtra: boolean): Promise<boolean> {

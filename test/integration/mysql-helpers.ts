@@ -1,4 +1,5 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
+import type { ClickHouseClient } from "@clickhouse/client";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Connection, createConnection } from "mysql2/promise";
@@ -70,4 +71,12 @@ export function writeMysqlPipeFile(env: StackEnv, o: MysqlPipeOptions): string {
 /** The server's all-privilege account over its socket (to change server settings and make users a test needs). */
 export function mysqlAdmin(env: StackEnv): Promise<Connection> {
   return createConnection({ socketPath: env.MYSQL_SOCKET, user: adminUser(), multipleStatements: true });
+}
+
+/** afterAll of the MySQL suites: drop the test's ClickHouse and MariaDB databases and close both clients. */
+export async function dropTestDatabases(ch: ClickHouseClient, my: Connection, clickhouseDb: string, mysqlDb: string): Promise<void> {
+  await ch.command({ query: `DROP DATABASE IF EXISTS ${clickhouseDb}` });
+  await my.query(`DROP DATABASE IF EXISTS ${mysqlDb}`);
+  await my.end();
+  await ch.close();
 }

@@ -2,7 +2,7 @@ import type { Connection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { clickhouse, type Consumer, startConsumer, stopConsumer, uniqueName, waitFor } from "./ingest-helpers.js";
 import { TABLES, sourceFingerprint, startWorkload, storedPositions, targetFingerprint } from "./mysql-equality-helpers.js";
-import { mysqlConnection, writeMysqlPipeFile } from "./mysql-helpers.js";
+import { dropTestDatabases, mysqlConnection, writeMysqlPipeFile } from "./mysql-helpers.js";
 
 /**
  * Resume after kill -9 by each mechanism: the stored binlog position is a GTID position
@@ -28,10 +28,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!enabled) return;
   if (running !== undefined) await stopConsumer(running, "SIGKILL");
-  await ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });
-  await my.query(`DROP DATABASE IF EXISTS ${src}`);
-  await my.end();
-  await ch.close();
+  await dropTestDatabases(ch, my, db, src);
 });
 
 describe.skipIf(!enabled).each([

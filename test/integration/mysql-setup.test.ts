@@ -38,7 +38,7 @@ afterAll(async () => {
 
 function loaded(o: Parameters<typeof mysqlPipeDocs>[1]): { pipe: ReturnType<typeof parseClickPipe>; secrets: ReturnType<typeof secretsFromDocuments> } {
   const [pipe, ...secrets] = mysqlPipeDocs(env, o);
-  return { pipe: parseClickPipe(pipe), secrets: secretsFromDocuments(secrets as Parameters<typeof secretsFromDocuments>[0]) };
+  return { pipe: parseClickPipe(pipe), secrets: secretsFromDocuments(secrets) };
 }
 
 describe.skipIf(!enabled)("MySQL source setup: binlog settings check and TLS", () => {

@@ -1,7 +1,7 @@
 import type { Connection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { clickhouse, count, queryRows, startConsumer, stopConsumer, uniqueName, waitFor } from "./ingest-helpers.js";
-import { mysqlConnection, writeMysqlPipeFile } from "./mysql-helpers.js";
+import { dropTestDatabases, mysqlConnection, writeMysqlPipeFile } from "./mysql-helpers.js";
 
 const env = inject("stackEnv");
 const enabled = env.MYSQL_URL !== undefined;
@@ -75,10 +75,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!enabled) return;
-  await ch.command({ query: `DROP DATABASE IF EXISTS ${db}` });
-  await my.query(`DROP DATABASE IF EXISTS ${src}`);
-  await my.end();
-  await ch.close();
+  await dropTestDatabases(ch, my, db, src);
 });
 
 async function rows(table: string): Promise<Record<string, unknown>[]> {

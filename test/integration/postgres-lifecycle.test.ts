@@ -28,7 +28,7 @@ function pipeFile(tables: string[]): string {
 
 const columnsOf = async (table: string): Promise<string[]> =>
   (await queryRows<{ name: string }>(ch, `SELECT name FROM system.columns WHERE database = '${name}' AND table = '${table}' AND name NOT LIKE '\\_peerdb%' ORDER BY position`)).map((r) => r.name);
-const live = (table: string, where = "1"): Promise<number> => count(ch, `SELECT count() c FROM ${name}.${table} FINAL WHERE _peerdb_is_deleted = 0 AND ${where}`).catch(() => -1);
+const live = (table: string, where = "1"): Promise<number> => count(ch, `SELECT count() AS n FROM ${name}.${table} FINAL WHERE _peerdb_is_deleted = 0 AND ${where}`).catch(() => -1);
 
 beforeAll(async () => {
   await ch.command({ query: `CREATE DATABASE IF NOT EXISTS ${name}` });
@@ -41,6 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await src.end();
+  if (process.env.KEEP_PG_LIFECYCLE === "1") return;
   await dropDatabase(env, name);
   await ch.command({ query: `DROP DATABASE IF EXISTS ${name}` });
   await ch.close();

@@ -31,6 +31,8 @@ export interface BinlogReaderOptions {
   readonly serverId: number;
   /** The mapped table's schema as of the event being read, or undefined for tables the pipe does not replicate. */
   readonly table: (database: string, table: string) => TableSchema | undefined;
+  /** The mapped tables by database: zongji decodes row events of these only. */
+  readonly mapped: Readonly<Record<string, string[]>>;
   readonly onItem: (item: BinlogItem) => void;
   readonly onError: (err: Error) => void;
   readonly logger: Logger;
@@ -83,7 +85,7 @@ export class BinlogReader {
       });
       const { start, byGtid, serverId } = this.opts;
       const from = byGtid && start.gtid !== undefined ? { gtidSet: start.gtid } : { filename: start.file, position: start.pos };
-      this.zongji.start({ ...from, serverId, includeEvents: EVENTS });
+      this.zongji.start({ ...from, serverId, includeEvents: EVENTS, includeSchema: this.opts.mapped });
     });
   }
 

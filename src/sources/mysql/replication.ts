@@ -39,6 +39,13 @@ export interface ReplicationOptions {
   readonly signal: AbortSignal;
 }
 
+/** `{database: [tables]}` of the mapped tables, as zongji's includeSchema takes them. */
+function mappedTables(schemas: Iterable<TableSchema>): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const s of schemas) (out[s.database] ??= []).push(s.table);
+  return out;
+}
+
 /** Waits `ms`, or less when the source stops. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -115,6 +122,7 @@ export class Replication {
       byGtid: this.opts.byGtid,
       serverId: this.opts.serverId,
       table: (db, table) => this.opts.schemas.get(tableKey(db, table)),
+      mapped: mappedTables(this.opts.schemas.values()),
       onItem: (item) => {
         if (current()) this.enqueue(item);
       },

@@ -4,12 +4,14 @@
  * key; position: the line number; shown as `file:line`), so the core's insert-error policy
  * isolates the malformed lines into the error table with their raw text. CSV and TSV lines
  * become JSON objects (the core's record format) keyed by the header or the destination's
- * column order; a line that does not parse stays raw, and the core keeps it as an error.
+ * column order, parsed by the core's delimited decoder; a line that does not parse stays
+ * raw, and the core keeps it as an error.
  */
 import { createInterface } from "node:readline";
 import * as zlib from "node:zlib";
 import type { ObjectStorageSource } from "../../api/index.js";
-import { SourceError } from "../../ingest/errors.js";
+import { DelimitedDecoder } from "../../ingest/decoders/delimited.js";
+import { RecordError, SourceError } from "../../ingest/errors.js";
 import type { Compression } from "./formats.js";
 
 type Decompressor = () => NodeJS.ReadWriteStream;
@@ -41,77 +43,38 @@ export async function* numberedLines(body: NodeJS.ReadableStream, compression: E
   }
 }
 
-/** One CSV line's fields (RFC 4180 quoting); undefined when its quotes do not close. */
-export function splitCsv(line: string): string[] | undefined {
-  const fields: string[] = [];
-  let i = 0;
-  for (;;) {
-    if (line[i] === '"') {
-      let value = "";
-      i++;
-      for (;;) {
-        const q = line.indexOf('"', i);
-        if (q < 0) return undefined;
-        value += line.slice(i, q);
-        if (line[q + 1] === '"') {
-          value += '"';
-          i = q + 2;
-          continue;
-        }
-        i = q + 1;
-        break;
-      }
-      fields.push(value);
-      if (i >= line.length) return fields;
-      if (line[i] !== ",") return undefined;
-      i++;
-    } else {
-      const comma = line.indexOf(",", i);
-      if (comma < 0) {
-        fields.push(line.slice(i));
-        return fields;
-      }
-      fields.push(line.slice(i, comma));
-      i = comma + 1;
-    }
-  }
-}
-
-const TSV_ESCAPES: Readonly<Record<string, string>> = { t: "\t", n: "\n", r: "\r", "\\": "\\", "0": "\0", b: "\b", f: "\f", "'": "'" };
-
-/** One TabSeparated line's fields, escapes decoded; `\N` is null. */
-export function splitTsv(line: string): (string | null)[] {
-  return line.split("\t").map((f) => (f === "\\N" ? null : f.replace(/\\(.)/g, (m: string, c: string) => TSV_ESCAPES[c] ?? m)));
-}
-
-/** Turns a file's lines into JSON records; the first line of a CSV/TSV file is a header when every field names a column. */
+/**
+ * Turns a file's lines into JSON records with the core's CSV/TSV decoder; the first line of
+ * a CSV/TSV file is a header when every field names a column (as ClickHouse detects it).
+ */
 export class LineConverter {
-  private names: readonly string[];
+  private decoder: DelimitedDecoder | undefined;
   private first = true;
 
   constructor(
     private readonly format: ObjectStorageSource["format"],
     private readonly columns: readonly string[],
   ) {
-    this.names = columns;
+    this.decoder = format === "CSV" || format === "TabSeparated" ? new DelimitedDecoder({ format, columns }) : undefined;
   }
 
-  /** The record's JSON, or undefined for a header line; the raw line itself when it cannot be split (the core keeps it as an error). */
+  /** The record's JSON, or undefined for a header line; the raw line itself when it does not parse (the core keeps it as an error). */
   convert(line: string): string | undefined {
-    if (this.format === "JSONEachRow") return line;
-    const fields = this.format === "CSV" ? splitCsv(line) : splitTsv(line);
+    if (this.decoder === undefined) return line;
+    let row;
+    try {
+      row = this.decoder.decode(Buffer.from(line));
+    } catch (err) {
+      if (err instanceof RecordError) return line;
+      throw err;
+    }
     const first = this.first;
     this.first = false;
-    if (fields === undefined) return line;
-    if (first && fields.length > 0 && fields.every((f) => f !== null && this.columns.includes(f))) {
-      this.names = fields as string[];
+    const fields = Object.values(row);
+    if (first && fields.length > 0 && fields.every((f) => typeof f === "string" && this.columns.includes(f))) {
+      this.decoder = new DelimitedDecoder({ format: this.format as "CSV" | "TabSeparated", columns: fields as string[] });
       return undefined;
     }
-    if (fields.length !== this.names.length) return line;
-    const row: Record<string, string | null> = {};
-    this.names.forEach((name, i) => {
-      row[name] = fields[i] ?? null;
-    });
     return JSON.stringify(row);
   }
 }

@@ -199,6 +199,7 @@ export class TxApplier {
   private async follow(state: TableState, after: PgColumn[]): Promise<void> {
     const table = state.mapping.targetTable;
     const plan = planSchemaChange(table, state.columns, after, state.orderBy);
+
     for (const problem of plan.problems) this.deps.warn(problem);
     await this.deps.flush();
     const client = this.deps.clickhouse;

@@ -19,6 +19,10 @@ export const postgresPlugin: SourcePlugin = {
   secretReferences: (spec) => secretReferences(spec).filter((r) => r.path.startsWith("spec.source.")),
   tables: (spec) => postgresSpec(spec).tableMappings.map((m) => m.targetTable),
   format: () => ({ format: "JSONEachRow" }),
+  batchLimits: (spec) => {
+    const s = postgresSpec(spec).settings;
+    return { maxRows: s.pullBatchSize, maxWaitMs: s.syncIntervalSeconds * 1000 };
+  },
   probe: probePostgres,
   cleanUp: cleanUpPostgres,
   async prepareDestination(ctx) {

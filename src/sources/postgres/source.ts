@@ -195,6 +195,7 @@ export class PostgresCdcSource implements Source {
           await sink.onTablesChanged?.([]);
         },
         tablesChanged: async (tables) => {
+          this.opts.logger.info({ tables }, "target tables follow a source schema change");
           await this.chain;
           await sink.onTablesChanged?.(tables);
         },
