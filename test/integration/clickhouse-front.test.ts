@@ -151,6 +151,20 @@ describe("clickhouse front: data round trip", () => {
       { id: 2, ts: "2024-01-03 00:00:00" },
     ]);
   });
+
+  it("takes a multi-megabyte Parquet body (a format read by seeking) with columns matched by name", async () => {
+    await client.command({ query: `CREATE TABLE ${db}.pq (s String, n UInt64) ENGINE = MergeTree ORDER BY n` });
+    const out = await client.exec({ query: "SELECT number AS n, toString(cityHash64(number)) AS s FROM numbers(200000) FORMAT Parquet" });
+    const chunks: Buffer[] = [];
+    for await (const chunk of out.stream) chunks.push(chunk as Buffer);
+    const parquet = Buffer.concat(chunks);
+    expect(parquet.length).toBeGreaterThan(2_000_000);
+    const { Readable } = await import("node:stream");
+    const res = await client.exec({ query: `INSERT INTO ${db}.pq FORMAT Parquet`, values: Readable.from([parquet]) });
+    for await (const chunk of res.stream) void chunk;
+    const rs = await client.query({ query: `SELECT count() AS c, sum(n) AS total, countIf(s = toString(cityHash64(n))) AS good FROM ${db}.pq`, format: "JSONEachRow" });
+    expect(await rs.json()).toEqual([{ c: "200000", total: "19999900000", good: "200000" }]);
+  });
 });
 
 describe("clickhouse front: errors like a server", () => {

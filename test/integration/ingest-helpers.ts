@@ -149,7 +149,7 @@ export interface PrivateComponent {
  * A private instance of a stack component (its own ports, data and pids under a temp dir),
  * for fault tests that stop it: the shared stack stays up for the other suites.
  */
-export async function privateComponent(name: "kafka" | "clickhouse" | "schema-registry"): Promise<PrivateComponent> {
+export async function privateComponent(name: "kafka" | "clickhouse" | "schema-registry" | "mariadb"): Promise<PrivateComponent> {
   const component = await componentLoaders[name]!();
   const stateDir = mkdtempSync(join(tmpdir(), `ingest-${name}-`));
   const context = (previous: StackEnv | undefined): StackContext => ({

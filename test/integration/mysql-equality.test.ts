@@ -7,13 +7,15 @@
  */
 import type { Connection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startComponent, stopComponent } from "../stack/stack.js";
-import { clickhouse, type Consumer, startConsumer, stopConsumer, uniqueName, waitFor } from "./ingest-helpers.js";
+import { clickhouse, type Consumer, type PrivateComponent, privateComponent, startConsumer, stopConsumer, uniqueName, waitFor } from "./ingest-helpers.js";
 import { TABLES, TABLE_NAMES, rangesDone, sourceFingerprint, startWorkload, storedPositions, tablesDone, targetFingerprint } from "./mysql-equality-helpers.js";
 import { dropTestDatabases, mysqlConnection, writeMysqlPipeFile } from "./mysql-helpers.js";
 
-const env = inject("stackEnv");
-const enabled = env.MYSQL_URL !== undefined;
+const stackEnv = inject("stackEnv");
+const enabled = stackEnv.MYSQL_URL !== undefined;
+/** A MariaDB of this test's own: it is restarted here while other suites use the shared one. */
+let mariadb: PrivateComponent | undefined;
+let env = stackEnv;
 const ch = clickhouse(env);
 const db = uniqueName("mysql_eq");
 const src = uniqueName("eq");
@@ -24,6 +26,8 @@ let running: Consumer | undefined;
 
 beforeAll(async () => {
   if (!enabled) return;
+  mariadb = await privateComponent("mariadb");
+  env = { ...stackEnv, ...mariadb.env };
   await ch.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
   my = await mysqlConnection(env);
   await my.query(`CREATE DATABASE ${src} CHARACTER SET utf8mb4`);
@@ -38,6 +42,7 @@ afterAll(async () => {
   if (!enabled) return;
   if (running !== undefined) await stopConsumer(running, "SIGKILL");
   await dropTestDatabases(ch, my, db, src);
+  await mariadb?.destroy();
 });
 
 async function equal(hasExtra: boolean): Promise<boolean> {
@@ -86,8 +91,8 @@ describe.skipIf(!enabled)("MySQL CDC equality under faults (MariaDB 10.11)", () 
 
       // 5. Restart MariaDB under the running consumer (it reconnects from the last transaction it handed over).
       await workload.pause();
-      await stopComponent("mariadb");
-      await startComponent("mariadb");
+      await mariadb?.stop();
+      await mariadb?.start();
       await my.end();
       my = await mysqlConnection(env);
       workload.resume();

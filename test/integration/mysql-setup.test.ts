@@ -4,11 +4,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseClickPipe } from "../../src/api/index.js";
 import { secretsFromDocuments } from "../../src/ingest/secrets.js";
 import { probeMysql } from "../../src/sources/mysql/probe.js";
-import { clickhouse, count, startConsumer, stopConsumer, uniqueName, waitFor } from "./ingest-helpers.js";
+import { clickhouse, count, type PrivateComponent, privateComponent, startConsumer, stopConsumer, uniqueName, waitFor } from "./ingest-helpers.js";
 import { mysqlAdmin, mysqlConnection, mysqlPipeDocs, writeMysqlPipeFile } from "./mysql-helpers.js";
 
-const env = inject("stackEnv");
-const enabled = env.MYSQL_URL !== undefined && env.MYSQL_SOCKET !== undefined;
+const stackEnv = inject("stackEnv");
+const enabled = stackEnv.MYSQL_URL !== undefined;
+/** A MariaDB of this test's own: its binlog settings are changed here while other suites use the shared one. */
+let mariadb: PrivateComponent | undefined;
+let env = stackEnv;
 const ch = clickhouse(env);
 const db = uniqueName("mysql_setup");
 const src = uniqueName("setup");
@@ -18,6 +21,8 @@ let admin: Connection;
 
 beforeAll(async () => {
   if (!enabled) return;
+  mariadb = await privateComponent("mariadb");
+  env = { ...stackEnv, ...mariadb.env };
   await ch.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
   my = await mysqlConnection(env);
   admin = await mysqlAdmin(env);
@@ -34,6 +39,7 @@ afterAll(async () => {
   await my.query(`DROP DATABASE IF EXISTS ${src}`);
   await Promise.all([my.end(), admin.end()]);
   await ch.close();
+  await mariadb?.destroy();
 });
 
 function loaded(o: Parameters<typeof mysqlPipeDocs>[1]): { pipe: ReturnType<typeof parseClickPipe>; secrets: ReturnType<typeof secretsFromDocuments> } {

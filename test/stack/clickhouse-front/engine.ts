@@ -7,6 +7,7 @@
 import type { EngineProbe } from "./authorize.js";
 import type { ChdbNative, NativeConnection } from "./native.js";
 import { toFrontError } from "./errors.js";
+import { needsInfile, withInfile } from "./infile.js";
 import { SettingsState, setStatement } from "./settings-state.js";
 import { quoteIdentifier, quoteString, setNames, type ParsedStatement } from "./sql.js";
 
@@ -144,7 +145,12 @@ export class Engine {
     const started = process.hrtime.bigint();
     const summary = emptySummary();
     let body: Buffer;
-    if (input.data !== undefined) {
+    if (input.data !== undefined && needsInfile(input.statement)) {
+      const r = await withInfile(input.statement, input.data, (sql) => this.native.QueryAsyncConnection(conn.handle, sql, "TabSeparated"));
+      summary.written_rows = String(r.rowsRead);
+      summary.written_bytes = String(input.data.length);
+      body = Buffer.alloc(0);
+    } else if (input.data !== undefined) {
       const r = await this.native.InsertRawAsyncConnection(conn.handle, input.statement.sql, input.data, false);
       summary.written_rows = String(r.rowsWritten);
       summary.written_bytes = String(r.bytesWritten);
