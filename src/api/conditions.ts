@@ -43,6 +43,8 @@ export const ConditionReason = {
   SourceNotConfigured: "SourceNotConfigured",
   /** The source answers, but a CDC replication slot holds more WAL than the threshold: the source's disk is filling. */
   SlotRetainedWalHigh: "SlotRetainedWalHigh",
+  /** spec.scaling.replicas is above what the source can use (a CDC slot has one reader): the consumers run at the cap. */
+  ReplicasCapped: "ReplicasCapped",
   TopicNotFound: "TopicNotFound",
   DestinationReachable: "DestinationReachable",
   DestinationUnreachable: "DestinationUnreachable",

@@ -105,7 +105,11 @@ describe.skipIf(!enabled)("operator: Postgres CDC pipe", () => {
 
   it("kubectl scale above 1 runs one consumer (a slot has one reader)", async () => {
     await kubectl(env, ["-n", ns, "scale", `cp/${name}`, "--replicas=2"]);
-    await waitFor("status says 1 replica", async () => (await getPipe(env, ns, name))?.status?.replicas?.desired === 1, 60_000, 1000);
+    await waitFor("status says 1 replica, capped", async () => {
+      const p = await getPipe(env, ns, name);
+      return p?.status?.replicas?.desired === 1 && condition(p, "Ready")?.reason === "ReplicasCapped";
+    }, 60_000, 1000);
+    expect(condition(await getPipe(env, ns, name), "Ready")?.message).toMatch(/spec.scaling.replicas 2 is capped at 1/);
     const pods = await kubectl(env, ["-n", ns, "get", "pods", "-l", `clickpipes.io/pipe=${name}`, "-o", "name"]);
     expect(pods.trim().split("\n").filter(Boolean).length).toBe(1);
   });

@@ -1,10 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { Connection } from "mysql2/promise";
 import { afterAll, beforeAll, describe, inject, it } from "vitest";
-import { freePort, run } from "../stack/process.js";
+import { freePort } from "../stack/process.js";
 import { clickhouse, count, startConsumer, stopConsumer, uniqueName, waitFor } from "./ingest-helpers.js";
 import { dropTestDatabases, mysqlConnection, writeMysqlPipeFile } from "./mysql-helpers.js";
 
@@ -25,8 +25,8 @@ let sshd: ChildProcess | undefined;
 let sshPort = 0;
 
 async function startSshd(): Promise<void> {
-  await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "host_key")]);
-  await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "client_key")]);
+  // No stdin: ssh-keygen reads none, and a closed pipe must not become an EPIPE.
+  for (const key of ["host_key", "client_key"]) execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, key)], { stdio: "ignore" });
   writeFileSync(join(dir, "authorized_keys"), readFileSync(join(dir, "client_key.pub")), { mode: 0o600 });
   // sshd checks its privilege-separation directory even when it runs as one user.
   if (process.getuid?.() === 0) mkdirSync("/run/sshd", { recursive: true, mode: 0o755 });

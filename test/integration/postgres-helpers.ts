@@ -99,7 +99,7 @@ export function writePgPipeFile(env: StackEnv, o: PgPipeOptions): string {
 export function canon(value: unknown): string {
   if (value === null || value === undefined) return "\\N";
   if (Array.isArray(value)) return JSON.stringify(value.map((v) => canon(v)));
-  const s = String(value);
+  const s = typeof value === "string" ? value : JSON.stringify(value);
   if (/^-?\d+\.\d+$/.test(s)) return s.replace(/0+$/, "").replace(/\.$/, "");
   const ts = /^(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d)(\.\d+)?(\+00(:00)?)?$/.exec(s);
   if (ts !== null) return `${ts[1]?.replace("T", " ")}.${(ts[2] ?? ".").slice(1).padEnd(6, "0")}`;
@@ -122,7 +122,7 @@ function digest(rows: readonly Record<string, unknown>[], columns: readonly stri
 export async function pgDigest(client: pg.Client, table: string, columns: readonly string[], arrays: readonly string[] = []): Promise<TableDigest> {
   const select = columns.map((c) => (arrays.includes(c) ? `to_json(${c})::text AS ${c}` : `${c}::text AS ${c}`)).join(", ");
   const result = await client.query<Record<string, string | null>>({ text: `SELECT ${select} FROM ${table}`, types: { getTypeParser: () => (v: string) => v } });
-  const rows = result.rows.map((r) => Object.fromEntries(columns.map((c) => [c, arrays.includes(c) && r[c] !== null ? (JSON.parse(r[c] as string) as unknown[]).map((v) => (v === null ? null : String(v))) : r[c]])));
+  const rows = result.rows.map((r) => Object.fromEntries(columns.map((c) => [c, arrays.includes(c) && r[c] !== null ? (JSON.parse(r[c] as string) as unknown[]).map((v: unknown) => (v === null ? null : typeof v === "object" ? JSON.stringify(v) : String(v as string | number))) : r[c]])));
   return digest(rows, columns);
 }
 

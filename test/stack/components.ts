@@ -16,6 +16,7 @@ export const componentLoaders: Record<string, () => Promise<Component>> = {
   azure: async () => (await import("./azure.js")).azure,
   "schema-registry": async () => (await import("./schema-registry.js")).schemaRegistry,
   postgres: async () => (await import("./postgres.js")).postgres,
+  sshd: async () => (await import("./sshd.js")).sshd,
   mariadb: async () => (await import("./mariadb.js")).mariadb,
 };
 

@@ -19,5 +19,5 @@ export async function forEachLimited<T>(items: readonly T[], limit: number, task
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(typeof failure === "string" ? failure : JSON.stringify(failure));
 }

@@ -94,15 +94,15 @@ export class TxApplier {
     if (state === undefined) return;
     const version = parseLsn(item.lsn);
     const place = { stream: this.deps.stream, position: this.position, version, timestamp: commitTimeMs };
-    const now = Date.now();
     if (msg.tag === "delete") {
       const tuple = (msg.old ?? msg.key ?? {}) as Tuple;
-      pending.records.push(toRecord(state, "delete", convertTuple(state, tuple), tuple, place, now));
+      pending.records.push(toRecord(state, "delete", convertTuple(state, tuple), tuple, place));
       return;
     }
     const tuple = msg.new as Tuple;
     const converted = convertTuple(state, tuple);
-    if (msg.tag === "update") this.deleteOldKey(pending, state, msg, converted.values, place, now);
+    const oldKey = msg.tag === "update" ? this.deleteOldKey(state, msg, converted.values, place) : undefined;
+    if (oldKey !== undefined) pending.records.push(oldKey);
     const key = `${state.mapping.targetTable}:${keyOf(state.orderBy, converted.values)}`;
     if (converted.missing.length > 0 && converted.error === undefined) {
       const earlier = pending.latest.get(key);
@@ -114,16 +114,16 @@ export class TxApplier {
       }
     }
     pending.latest.set(key, converted.values);
-    pending.records.push(toRecord(state, msg.tag, converted, tuple, place, now));
+    pending.records.push(toRecord(state, msg.tag, converted, tuple, place));
   }
 
   /** An UPDATE that changed the key: the old key's row is deleted. */
-  private deleteOldKey(pending: Pending, state: TableState, msg: Pgoutput.MessageUpdate, values: Record<string, unknown>, place: Parameters<typeof toRecord>[4], now: number): void {
+  private deleteOldKey(state: TableState, msg: Pgoutput.MessageUpdate, values: Record<string, unknown>, place: Parameters<typeof toRecord>[4]): RawRecord | undefined {
     const old = (msg.key ?? msg.old) as Tuple | null;
-    if (old === null) return;
+    if (old === null) return undefined;
     const oldConverted = convertTuple(state, old);
-    if (keyOf(state.orderBy, oldConverted.values) === keyOf(state.orderBy, values)) return;
-    pending.records.push(toRecord(state, "delete", oldConverted, old, place, now));
+    if (keyOf(state.orderBy, oldConverted.values) === keyOf(state.orderBy, values)) return undefined;
+    return toRecord(state, "delete", oldConverted, old, place);
   }
 
   /** Fills TOAST gaps from ClickHouse, then hands the records to the sink. */
@@ -147,7 +147,7 @@ export class TxApplier {
         if (previous === undefined) unresolved++;
         for (const c of g.gap.missing) if (previous !== undefined && c in previous) g.gap.values[c] = previous[c];
         const place = { stream: this.deps.stream, position: this.position, version: g.version, timestamp: pending.records[g.index]?.timestamp ?? Date.now() };
-        pending.records[g.index] = toRecord(g.state, "update", { values: g.gap.values, missing: [] }, {}, place, Date.now());
+        pending.records[g.index] = toRecord(g.state, "update", { values: g.gap.values, missing: [] }, {}, place);
       }
       if (unresolved > 0) {
         this.deps.warn(`${unresolved} update(s) of ${table} did not carry an unchanged TOASTed value and the row is gone at the source: run ALTER TABLE ... REPLICA IDENTITY FULL on the source table`);

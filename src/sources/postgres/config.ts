@@ -24,7 +24,7 @@ export function postgresSpec(spec: Pick<ClickPipeSpec, "source">): PostgresSourc
 const SESSION_OPTIONS = "-c TimeZone=UTC -c IntervalStyle=iso_8601 -c bytea_output=hex -c DateStyle=ISO -c extra_float_digits=1";
 
 /** Every value as Postgres's text: types.ts converts them, pg's own parsers would lose precision. */
-const TEXT_TYPES: pg.CustomTypesConfig = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
+const TEXT_TYPES: pg.CustomTypesConfig = { getTypeParser: () => (value: string) => value };
 
 export interface PgEndpoint {
   readonly config: pg.ClientConfig;

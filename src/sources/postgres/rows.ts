@@ -54,7 +54,8 @@ export interface RecordPlace {
 }
 
 /** The record of a converted change, or its error record carrying the raw tuple. */
-export function toRecord(state: TableState, op: ChangeOp, converted: Converted, tuple: Tuple, place: RecordPlace, now: number): RawRecord {
+export function toRecord(state: TableState, op: ChangeOp, converted: Converted, tuple: Tuple, place: RecordPlace): RawRecord {
+  const now = Date.now();
   const event: ChangeEvent = { op, table: state.mapping.targetTable, values: converted.values, ...place };
   if (converted.error === undefined) return changeRecord(event, now);
   const raw = Buffer.from(JSON.stringify({ table: `${state.mapping.sourceSchemaName}.${state.mapping.sourceTable}`, op, row: tuple }));

@@ -65,7 +65,7 @@ function rowsOf(state: TableState, lines: readonly string[], stream: string, now
   return lines.map((line) => {
     const fields = decodeCopyLine(line);
     const tuple: Tuple = Object.fromEntries(state.columns.map((c, i) => [c.name, fields[i] ?? null]));
-    return toRecord(state, "insert", convertTuple(state, tuple), tuple, { stream, position: "loading", version: 0n, timestamp: now }, now);
+    return toRecord(state, "insert", convertTuple(state, tuple), tuple, { stream, position: "loading", version: 0n, timestamp: now });
   });
 }
 

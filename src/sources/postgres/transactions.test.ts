@@ -27,7 +27,7 @@ describe("transaction assembly", () => {
     a.push("0/8", { tag: "stream_abort", xid: 10, subxid: 11 });
     a.push("0/9", { tag: "stream_abort", xid: 20, subxid: 20 });
     const tx = a.push("0/A", { tag: "stream_commit", xid: 10, commitLsn: "0/A", commitEndLsn: "0/B", commitTimeMs: 0 });
-    expect(tx?.items.map((i) => (i.kind === "change" ? (i.message as Pgoutput.MessageInsert).new.id : i.kind))).toEqual(["1"]);
+    expect(tx?.items.map((i) => (i.kind === "change" ? String((i.message as Pgoutput.MessageInsert).new.id as string) : i.kind))).toEqual(["1"]);
     expect(a.openTransactions).toBe(0);
   });
 });
