@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(!enabled)("MySQL CDC → ClickHouse (MariaDB 10.11)", () => {
-  it("snapshots, then replicates inserts, updates, deletes and an ADD COLUMN into a ReplacingMergeTree table", async () => {
+  it("snapshots, then replicates inserts, updates, deletes, an ADD COLUMN and a DROP COLUMN into a ReplacingMergeTree table", async () => {
     await my.query(`CREATE TABLE ${src}.items (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, qty INT UNSIGNED)`);
     await my.query(`INSERT INTO ${src}.items VALUES (1, 'one', 1), (2, 'two', 2), (3, 'three', 3)`);
     const file = writeMysqlPipeFile(env, { name: "basic", database: db, tables: [{ sourceSchemaName: src, sourceTable: "items", targetTable: "items" }] });
@@ -48,6 +48,11 @@ describe.skipIf(!enabled)("MySQL CDC → ClickHouse (MariaDB 10.11)", () => {
       ]);
       const engine = await queryRows<{ engine_full: string }>(ch, `SELECT engine_full FROM system.tables WHERE database = '${db}' AND name = 'items'`);
       expect(engine[0]?.engine_full).toMatch(/^ReplacingMergeTree\(_peerdb_version, _peerdb_is_deleted\)/);
+      await my.query(`ALTER TABLE ${src}.items DROP COLUMN qty; UPDATE ${src}.items SET name = 'THREE' WHERE id = 3`);
+      await waitFor("the dropped column gone and a later change in", async () => {
+        const names = await queryRows<{ name: string }>(ch, `SELECT name FROM system.columns WHERE database = '${db}' AND table = 'items'`);
+        return !names.some((c) => c.name === "qty") && (await count(ch, `SELECT count() FROM ${db}.items FINAL WHERE name = 'THREE' AND _peerdb_is_deleted = 0`)) === 1;
+      }, 60_000, consumer);
     } finally {
       await stopConsumer(consumer);
     }

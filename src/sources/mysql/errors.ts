@@ -1,4 +1,4 @@
-import { SourceError } from "../../ingest/errors.js";
+import { IngestError, SourceError } from "../../ingest/errors.js";
 
 /** Server error codes no retry can fix: credentials, grants, a binlog position the server no longer has. */
 const FINAL_CODES = new Set([
@@ -17,8 +17,17 @@ function field(err: unknown, name: string): unknown {
   return typeof err === "object" && err !== null && name in err ? (err as Record<string, unknown>)[name] : undefined;
 }
 
-/** Whether retrying can help: connection problems yes; access denied or a purged binlog never. */
+/**
+ * zongji's report of a MySQL 8 event it cannot decode (binlog_transaction_compression=ON,
+ * binlog_row_value_options=PARTIAL_JSON): reading on would skip those changes, and reading
+ * again meets them again, so only a server setting helps.
+ */
+const UNDECODABLE = /TRANSACTION_PAYLOAD_EVENT|PARTIAL_UPDATE_ROWS_EVENT/;
+
+/** Whether retrying can help: connection problems yes; access denied, a purged binlog or an undecodable event never. */
 export function mysqlRetriable(err: unknown): boolean {
+  if (err instanceof IngestError) return err.retriable;
+  if (err instanceof Error && UNDECODABLE.test(err.message)) return false;
   const code = field(err, "code");
   const errno = field(err, "errno");
   if (typeof code === "string" && FINAL_CODES.has(code)) return false;

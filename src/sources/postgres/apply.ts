@@ -45,7 +45,12 @@ interface Pending {
   readonly gaps: { index: number; gap: ToastGap; state: TableState; version: bigint; keyText: string[] }[];
   /** The latest values of each row changed in this transaction, by table and key. */
   readonly latest: Map<string, Record<string, unknown>>;
+  /** Rows this transaction deleted. */
+  readonly deleted: Set<string>;
 }
+
+/** Rows whose latest handed-over values are kept, so most TOAST gaps fill without a round trip. */
+const RECENT_ROWS = 20_000;
 
 function sameShape(a: readonly PgColumn[], b: readonly PgColumn[]): boolean {
   return a.length === b.length && a.every((c, i) => c.name === b[i]?.name && c.sourceType === b[i]?.sourceType);
@@ -55,6 +60,8 @@ export class TxApplier {
   /** Position of every record of the transaction being applied: the last commit fully handed over. */
   private position: string;
   private readonly typeCache = new Map<string, PgType>();
+  /** The latest values handed over per row (table:key), oldest first, bounded. */
+  private readonly recent = new Map<string, Record<string, unknown>>();
 
   constructor(
     private readonly deps: ApplyDeps,
@@ -85,7 +92,7 @@ export class TxApplier {
   }
 
   private fresh(): Pending {
-    return { records: [], gaps: [], latest: new Map() };
+    return { records: [], gaps: [], latest: new Map(), deleted: new Set() };
   }
 
   private addChange(pending: Pending, item: ChangeItem, commitTimeMs: number): void {
@@ -96,7 +103,11 @@ export class TxApplier {
     const place = { stream: this.deps.stream, position: this.position, version, timestamp: commitTimeMs };
     if (msg.tag === "delete") {
       const tuple = (msg.old ?? msg.key ?? {}) as Tuple;
-      pending.records.push(toRecord(state, "delete", convertTuple(state, tuple), tuple, place));
+      const converted = convertTuple(state, tuple);
+      const key = `${state.mapping.targetTable}:${keyOf(state.orderBy, converted.values)}`;
+      pending.latest.delete(key);
+      pending.deleted.add(key);
+      pending.records.push(toRecord(state, "delete", converted, tuple, place));
       return;
     }
     const tuple = msg.new as Tuple;
@@ -105,7 +116,7 @@ export class TxApplier {
     if (oldKey !== undefined) pending.records.push(oldKey);
     const key = `${state.mapping.targetTable}:${keyOf(state.orderBy, converted.values)}`;
     if (converted.missing.length > 0 && converted.error === undefined) {
-      const earlier = pending.latest.get(key);
+      const earlier = pending.latest.get(key) ?? (pending.deleted.has(key) ? undefined : this.recent.get(key));
       for (const c of converted.missing) if (earlier !== undefined && c in earlier) converted.values[c] = earlier[c];
       const still = converted.missing.filter((c) => !(c in converted.values));
       if (still.length > 0) {
@@ -114,6 +125,7 @@ export class TxApplier {
       }
     }
     pending.latest.set(key, converted.values);
+    pending.deleted.delete(key);
     pending.records.push(toRecord(state, msg.tag, converted, tuple, place));
   }
 
@@ -129,7 +141,20 @@ export class TxApplier {
   /** Fills TOAST gaps from ClickHouse, then hands the records to the sink. */
   private async hand(pending: Pending): Promise<void> {
     if (pending.gaps.length > 0) await this.fillGaps(pending);
+    this.remember(pending);
     for (let i = 0; i < pending.records.length; i += 5_000) await this.deps.deliver(pending.records.slice(i, i + 5_000));
+  }
+
+  private remember(pending: Pending): void {
+    for (const key of pending.deleted) this.recent.delete(key);
+    for (const [key, values] of pending.latest) {
+      this.recent.delete(key);
+      this.recent.set(key, values);
+    }
+    for (const key of this.recent.keys()) {
+      if (this.recent.size <= RECENT_ROWS) break;
+      this.recent.delete(key);
+    }
   }
 
   private async fillGaps(pending: Pending): Promise<void> {

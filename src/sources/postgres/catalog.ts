@@ -41,7 +41,9 @@ function pgType(row: TypeRow): PgType {
   return { name: row.name, element: row.element ?? undefined, isEnum: row.is_enum === true || row.is_enum === "t" };
 }
 
-function sourceError(message: string, err: unknown, context: Record<string, unknown>): SourceError {
+/** A Postgres failure as a SourceError: retriable unless a table or privilege is missing. */
+export function sourceError(message: string, err: unknown, context: Record<string, unknown>): SourceError {
+  if (err instanceof SourceError) return err;
   const detail = err instanceof Error ? err.message : String(err);
   // A missing table or privilege will not fix itself; a dropped connection will.
   const permanent = /does not exist|permission denied/.test(detail);

@@ -1,5 +1,6 @@
 import { secretReferences, type ClickPipeSpec } from "../../api/index.js";
 import type { SourcePlugin } from "../plugin.js";
+import { sourceError } from "./catalog.js";
 import { connectVia, pgEndpoint, postgresSpec } from "./config.js";
 import { cleanUpPostgres, probePostgres } from "./probe.js";
 import { PostgresCdcSource } from "./source.js";
@@ -30,7 +31,9 @@ export const postgresPlugin: SourcePlugin = {
     const via = await connectVia(pgEndpoint(spec, ctx.secrets));
     const client = new pg.Client(via.config);
     try {
-      await client.connect();
+      await client.connect().catch((err: unknown) => {
+        throw sourceError(`cannot connect to Postgres ${spec.host}:${spec.port}/${spec.database}`, err, { host: spec.host });
+      });
       await createTargets(ctx.clickhouse, ctx.pipe.spec.destination.database, await readMapped(client, mappingsOf(spec)));
     } finally {
       await client.end().catch(() => undefined);
