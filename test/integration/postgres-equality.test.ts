@@ -87,10 +87,13 @@ async function workload(changes: number, nextId: { value: number }): Promise<voi
 }
 
 async function digests(src: pg.Client): Promise<{ pg: TableDigest[]; ch: TableDigest[] }> {
-  return {
-    pg: await Promise.all(TABLES.map((t) => pgDigest(src, t.name, t.columns, t.arrays))),
-    ch: await Promise.all(TABLES.map((t) => chDigest(ch, name, t.name, t.columns, t.arrays))),
-  };
+  const result: { pg: TableDigest[]; ch: TableDigest[] } = { pg: [], ch: [] };
+  // One query at a time on the one Postgres client.
+  for (const t of TABLES) {
+    result.pg.push(await pgDigest(src, t.name, t.columns, t.arrays));
+    result.ch.push(await chDigest(ch, name, t.name, t.columns, t.arrays));
+  }
+  return result;
 }
 
 let src: pg.Client;

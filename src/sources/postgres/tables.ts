@@ -4,6 +4,7 @@
  */
 import type pg from "pg";
 import type { SqlRunner } from "../../clickhouse/client.js";
+import { destinationError } from "../../ingest/destination-errors.js";
 import type { PostgresSource } from "../../api/databases.js";
 import type { TableMapping } from "../cdc/model.js";
 import { targetTableOf, targetTableSql } from "../cdc/target-table.js";
@@ -46,6 +47,11 @@ export function tableStates(database: string, tables: ReadonlyMap<TableMapping, 
 export async function createTargets(clickhouse: SqlRunner, database: string, tables: ReadonlyMap<TableMapping, PgTable>, names?: (m: TableMapping) => string): Promise<void> {
   for (const [mapping, table] of tables) {
     const target = targetTableOf(database, mapping, table);
-    await clickhouse.command({ query: targetTableSql(target, names?.(mapping) ?? target.table) });
+    try {
+      await clickhouse.command({ query: targetTableSql(target, names?.(mapping) ?? target.table) });
+    } catch (err) {
+      // ClickHouse down is retried like any destination failure; a refused DDL is not.
+      throw destinationError(err, { table: target.table });
+    }
   }
 }
