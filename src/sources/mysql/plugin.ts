@@ -1,22 +1,14 @@
-import { createHash } from "node:crypto";
-import { pipeId, secretReferences } from "../../api/index.js";
+import { secretReferences } from "../../api/index.js";
+import { lazyFunction, lazySource } from "../lazy.js";
 import type { SourcePlugin } from "../plugin.js";
 import { mysqlSpec } from "./config.js";
-import { prepareMysqlTargets } from "./destination.js";
-import { openEndpoint } from "./endpoint.js";
-import { probeMysql } from "./probe.js";
-import { MysqlCdcSource } from "./source.js";
+
+export { replicaServerId } from "./server-id.js";
 
 /**
- * The server id the binlog reader announces: stable per pipe, so a restarted consumer
- * replaces its own replica connection, and distinct between pipes (a server drops the older
- * of two replicas with one id). Kept clear of small ids that real servers use.
+ * MySQL and MariaDB CDC: a snapshot, then the row-based binlog; positions in the checkpoint
+ * store. The drivers load on first use, so consumers of other sources do not pay for them.
  */
-export function replicaServerId(pipe: string): number {
-  return 0x1000_0000 + (createHash("sha256").update(pipe).digest().readUInt32BE(0) % 0x6fff_ffff);
-}
-
-/** MySQL and MariaDB CDC: a snapshot, then the row-based binlog; positions in the checkpoint store. */
 export const mysqlPlugin: SourcePlugin = {
   kind: "mysql",
   // A binlog is one ordered stream: one consumer per pipe.
@@ -31,20 +23,10 @@ export const mysqlPlugin: SourcePlugin = {
   secretReferences: (spec) => secretReferences(spec).filter((r) => r.path.startsWith("spec.source.")),
   tables: (spec) => mysqlSpec(spec).tableMappings.map((m) => m.targetTable),
   format: () => ({ format: "JSONEachRow" }),
-  probe: probeMysql,
-  prepareDestination: (ctx) => prepareMysqlTargets(mysqlSpec(ctx.pipe.spec), { secrets: ctx.secrets, clickhouse: ctx.clickhouse, database: ctx.pipe.spec.destination.database, logger: ctx.logger }),
-  open(ctx) {
-    const spec = mysqlSpec(ctx.pipe.spec);
-    return new MysqlCdcSource({
-      spec,
-      endpoint: () => openEndpoint(spec, ctx.secrets),
-      database: ctx.pipe.spec.destination.database,
-      // The destination is part of the identity: two pipes of one name (two clusters) reading one server must not evict each other.
-      serverId: replicaServerId(`${pipeId(ctx.pipe)}@${ctx.pipe.spec.destination.clickhouse.url}/${ctx.pipe.spec.destination.database}`),
-      checkpoints: ctx.checkpoints,
-      ...(ctx.clickhouse === undefined ? {} : { clickhouse: ctx.clickhouse }),
-      logger: ctx.logger,
-      onFatal: ctx.onFatal,
-    });
-  },
+  probe: lazyFunction(async () => (await import("./probe.js")).probeMysql),
+  prepareDestination: lazyFunction(async () => {
+    const { prepareMysqlTargets } = await import("./destination.js");
+    return (ctx) => prepareMysqlTargets(mysqlSpec(ctx.pipe.spec), { secrets: ctx.secrets, clickhouse: ctx.clickhouse, database: ctx.pipe.spec.destination.database, logger: ctx.logger });
+  }),
+  open: (ctx) => lazySource(async () => (await import("./open.js")).openMysql(ctx)),
 };
