@@ -177,13 +177,16 @@ function lifecycleCondition(input: StatusInput, failure: Failure | undefined): {
   const desired = cappedReplicas(pipe.spec);
   if (desired === 0) return { phase: "Running", ready: draft(ConditionStatus.True, ConditionReason.ScaledToZero, "scaled to 0 replicas (spec.scaling.replicas: 0)") };
   const message = `${deployment.ready}/${desired} consumers ready`;
-  if (deployment.ready >= desired && pipe.spec.scaling.replicas > desired) {
-    const capped = `${message}; spec.scaling.replicas ${pipe.spec.scaling.replicas} is capped at ${desired}, the most this source can use (a CDC slot has one reader)`;
-    return { phase: "Running", ready: draft(ConditionStatus.True, ConditionReason.ReplicasCapped, capped) };
-  }
-  if (deployment.ready >= desired) return { phase: "Running", ready: draft(ConditionStatus.True, ConditionReason.ConsumersReady, message) };
+  if (deployment.ready >= desired) return { phase: "Running", ready: readyAtCap(draft, pipe.spec.scaling.replicas, desired, message) };
   const phase: PipePhase = pipe.status?.phase === "Running" ? "Running" : "Provisioning";
   return { phase, ready: draft(ConditionStatus.False, ConditionReason.ConsumersNotReady, message) };
+}
+
+/** Ready with every consumer up; says so when spec.scaling.replicas asks for more than the source can use. */
+function readyAtCap(draft: (status: ConditionStatus, reason: ConditionReason, message: string) => ConditionDraft, asked: number, desired: number, message: string): ConditionDraft {
+  if (asked <= desired) return draft(ConditionStatus.True, ConditionReason.ConsumersReady, message);
+  const capped = `${message}; spec.scaling.replicas ${asked} is capped at ${desired}, the most this source can use (a CDC slot has one reader)`;
+  return draft(ConditionStatus.True, ConditionReason.ReplicasCapped, capped);
 }
 
 function reachabilityCondition(type: string, probe: Reachability | undefined, blocker: Blocker | undefined, stopped: boolean): ConditionDraft {
