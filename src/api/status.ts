@@ -69,6 +69,29 @@ export const ClickPipeStatusSchema = z
       .min(0)
       .optional()
       .describe("Source backlog where the source can tell: Kafka records behind the high watermark, Kinesis milliseconds behind."),
+    snapshot: z
+      .strictObject({
+        tables: listMap(
+          z
+            .array(
+              z
+                .strictObject({
+                  table: nonEmptyString(255).describe("Target table name."),
+                  partitionsDone: counter("Partitions of the initial load whose rows are in ClickHouse."),
+                  partitionsTotal: counter("Partitions the initial load of this table was split into."),
+                  rows: counter("Rows the initial load put in (a partition re-read after a restart counts again)."),
+                  completed: z.boolean().optional().describe("True once the whole table is loaded."),
+                })
+                .describe("Initial-load progress of one table."),
+            )
+            .max(1000),
+          ["table"],
+        )
+          .optional()
+          .describe("One entry per mapped table, sorted by name."),
+      })
+      .optional()
+      .describe("Initial-load (snapshot) progress of a CDC pipe, per table; kept once completed."),
   })
   .describe("Observed state of a ClickPipe, written by the operator.");
 

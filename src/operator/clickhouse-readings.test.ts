@@ -43,6 +43,19 @@ describe("readDatabase", () => {
     expect(r.lastRecordError.get("a/p1")).toEqual({ time: "2026-01-01T11:30:00.500Z", type: "DECODE", message: "Unexpected token" });
   });
 
+  it("turns the snapshot streams into per-table progress for the pipes that have them", async () => {
+    const q: Querier = (e, sql) =>
+      sql.includes("'snapshot/'")
+        ? Promise.resolve([
+            { pipe: "a/p1", stream: "snapshot/orders", stream_rows: "0", stream_position: "done" },
+            { pipe: "a/p1", stream: "snapshot/orders/0", stream_rows: "7", stream_position: "done" },
+          ])
+        : fixture(e, sql);
+    const r = await readDatabase(q, endpoint, "default", 1);
+    expect(r.snapshot?.get("a/p1")).toEqual([{ table: "orders", partitionsDone: 1, partitionsTotal: 1, rows: 7, completed: true }]);
+    expect(r.snapshot?.has("a/p2")).toBe(false);
+  });
+
   it("reads a database where no pipe has run yet as empty, not as unreachable", async () => {
     const q: Querier = (_e, sql) =>
       Promise.reject(
@@ -75,6 +88,8 @@ describe("stateSql", () => {
 });
 
 describe("ReadingsCache", () => {
+  /** Queries in one read of a database: state totals, log, record errors, snapshot progress. */
+  const PER_READ = 4;
   it("reads each endpoint and database once per interval however many pipes ask", async () => {
     let now = 0;
     let queries = 0;
@@ -84,15 +99,15 @@ describe("ReadingsCache", () => {
     };
     const cache = new ReadingsCache(q, 1000, () => now);
     await Promise.all(Array.from({ length: 50 }, () => cache.get(endpoint, "default")));
-    expect(queries).toBe(3);
+    expect(queries).toBe(PER_READ);
     now = 500;
     await cache.get(endpoint, "default");
-    expect(queries).toBe(3);
+    expect(queries).toBe(PER_READ);
     await cache.get(endpoint, "other");
-    expect(queries).toBe(6);
+    expect(queries).toBe(2 * PER_READ);
     now = 1500;
     await cache.get(endpoint, "default");
-    expect(queries).toBe(9);
+    expect(queries).toBe(3 * PER_READ);
   });
 });
 

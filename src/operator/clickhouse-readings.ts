@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { ConditionReason } from "../api/index.js";
 import { classifyClickHouseError } from "../clickhouse/errors.js";
 import { quoteIdent, quoteString } from "../clickhouse/client.js";
+import { snapshotProgress, snapshotSql, type SnapshotStreamRow, type TableSnapshotProgress } from "./snapshot-progress.js";
 import type { ConsumerReports, LastError, PipeTotals, Reachability, SystemErrors } from "./status.js";
 
 /**
@@ -29,6 +30,8 @@ export interface DatabaseReadings {
   readonly lastRecordError: ReadonlyMap<string, LastError>;
   /** What the consumers said in clickpipes_log: their latest destination and source errors and phase. */
   readonly reports: ReadonlyMap<string, ConsumerReports>;
+  /** Per pipe that wrote `snapshot/...` streams: its initial-load progress per table. */
+  readonly snapshot?: ReadonlyMap<string, readonly TableSnapshotProgress[]>;
 }
 
 export function endpointKey(endpoint: Endpoint, database: string): string {
@@ -114,6 +117,18 @@ function reportsOf(row: Record<string, unknown>): ConsumerReports {
   return { ...(destinationError ? { destinationError } : {}), ...(sourceError ? { sourceError } : {}), ...(phase ? { phase } : {}) };
 }
 
+/** Snapshot progress per pipe from `snapshotSql` rows. */
+function snapshotsOf(rows: readonly Record<string, unknown>[]): Map<string, readonly TableSnapshotProgress[]> {
+  const streams = new Map<string, SnapshotStreamRow[]>();
+  for (const r of rows) {
+    const list = streams.get(str(r.pipe)) ?? [];
+    list.push({ stream: str(r.stream), rows: num(r.stream_rows), position: str(r.stream_position) });
+    streams.set(str(r.pipe), list);
+  }
+  const progress = [...streams].map(([pipe, list]) => [pipe, snapshotProgress(list)] as const);
+  return new Map(progress.filter(([, tables]) => tables.length > 0));
+}
+
 export function unreachable(error: unknown): Reachability {
   const e = classifyClickHouseError(error);
   const auth = e.type === "AUTHENTICATION_FAILED" || e.code === 516 || e.code === 192 || e.code === 194;
@@ -131,6 +146,7 @@ export async function readDatabase(query: Querier, endpoint: Endpoint, database:
       await rowsOrEmpty(query, endpoint, logSql(database)),
       await rowsOrEmpty(query, endpoint, recordErrorsSql(database)),
     ];
+    const snapshotRows = await rowsOrEmpty(query, endpoint, snapshotSql(database));
     const totals = new Map<string, PipeTotals>();
     for (const r of totalsRows) {
       const last = chTimeToIso(r.latest_insert_time);
@@ -148,7 +164,7 @@ export async function readDatabase(query: Querier, endpoint: Endpoint, database:
       const last = lastErrorOf(r);
       if (last) lastRecordError.set(str(r.pipe), last);
     }
-    return { fetchedAt: now, reachability: { ok: true, reason: ConditionReason.DestinationReachable, message: "ClickHouse answered" }, totals, system, lastRecordError, reports };
+    return { fetchedAt: now, reachability: { ok: true, reason: ConditionReason.DestinationReachable, message: "ClickHouse answered" }, totals, system, lastRecordError, reports, snapshot: snapshotsOf(snapshotRows) };
   } catch (error) {
     return { fetchedAt: now, reachability: unreachable(error), totals: new Map(), system: new Map(), lastRecordError: new Map(), reports: new Map() };
   }

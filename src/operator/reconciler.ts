@@ -146,6 +146,7 @@ export class Reconciler {
       totals: ok ? (readings.totals.get(id) ?? { rows: 0, bytes: 0, recordErrors: 0 }) : undefined,
       lastRecordError: readings?.lastRecordError.get(id),
       system: readings?.system.get(id),
+      snapshot: readings?.snapshot?.get(id),
       sourceFailAfterMs: this.deps.config.sourceFailAfterMs,
       destinationFailAfterMs: this.deps.config.destinationFailAfterMs,
     };

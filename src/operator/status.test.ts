@@ -139,6 +139,14 @@ describe("lifecycle the source reports", () => {
     expect(s.replicas?.desired).toBe(2);
   });
 
+  it("shows per-table snapshot progress, and keeps it once the consumers' rows are no longer read", () => {
+    const tables = [{ table: "orders", partitionsDone: 1, partitionsTotal: 3, rows: 20_000, completed: false }];
+    const s = computeStatus(input(samplePipe(), { reportedPhase: "Snapshot", snapshot: tables }));
+    expect(s.snapshot).toEqual({ tables });
+    const later = computeStatus(input(withStatus(samplePipe(), s), { reportedPhase: "Running" }));
+    expect(later.snapshot).toEqual({ tables });
+  });
+
   it("does not show Snapshot before the consumers are up", () => {
     expect(computeStatus(input(samplePipe(), { reportedPhase: "Snapshot", deployment: undefined })).phase).toBe("Provisioning");
   });

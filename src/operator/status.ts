@@ -9,6 +9,7 @@ import {
   type PipePhase,
 } from "../api/index.js";
 import { desiredReplicas } from "./desired.js";
+import type { TableSnapshotProgress } from "./snapshot-progress.js";
 import { cappedReplicas } from "./source-support.js";
 
 /**
@@ -94,6 +95,8 @@ export interface StatusInput {
   readonly lag?: number;
   /** The phase the consumers last reported for this pipe (not a predecessor of the same name). */
   readonly reportedPhase?: ReportedPhase;
+  /** Initial-load progress per table (CDC sources); absent: the previous one is kept. */
+  readonly snapshot?: readonly TableSnapshotProgress[];
   readonly sourceFailAfterMs: number;
   readonly destinationFailAfterMs: number;
 }
@@ -265,6 +268,8 @@ export function computeStatus(input: StatusInput): ClickPipeStatus {
   };
   const lag = input.lag ?? pipe.status?.lag;
   if (lag !== undefined) status.lag = Math.max(0, lag);
+  const snapshot = input.snapshot && input.snapshot.length > 0 ? { tables: input.snapshot.map((t) => ({ ...t })) } : pipe.status?.snapshot;
+  if (snapshot) status.snapshot = snapshot;
   return status;
 }
 

@@ -21,21 +21,9 @@ export interface TablePlan {
   readonly partitions: readonly PartitionRange[];
 }
 
-export const DONE = "done";
+import { DONE, partitionStream, planStream } from "../../ingest/snapshot-streams.js";
 
-export function planStream(table: string): string {
-  return `snapshot/${table}`;
-}
-
-export function partitionStream(table: string, index: number): string {
-  return `snapshot/${table}/${index}`;
-}
-
-/** Whether a checkpoint-store stream is snapshot bookkeeping (status counts its rows per table). */
-export function snapshotTableOf(stream: string): string | undefined {
-  const m = /^snapshot\/([^/]+)(?:\/\d+)?$/.exec(stream);
-  return m?.[1];
-}
+export { DONE, partitionStream, planStream, snapshotTableOf } from "../../ingest/snapshot-streams.js";
 
 /**
  * Splits `[0, units)` into ranges holding about `rowsPerPartition` rows, given `rows` (an
