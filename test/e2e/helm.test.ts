@@ -9,6 +9,7 @@ import { operatorEnvSchema } from "../../src/operator/config.js";
 import { SIZE_PRESETS } from "../../src/operator/desired.js";
 import { repoRoot } from "../stack/env.js";
 import { run, waitFor } from "../stack/process.js";
+import { waitCrdEstablished } from "../helpers/crd-established.js";
 
 /**
  * The Helm chart against the real apiserver: lint, render, server-side dry-run, then install,
@@ -213,7 +214,7 @@ describe("installed with helm", () => {
       "--wait", "--timeout", "4m",
     ]);
     // Helm does not wait for a templated CRD to be served; pipes are applied right after.
-    await kubectl(["wait", "--for=condition=Established", "crd/clickpipes.clickpipes.io", "--timeout=60s"]);
+    await waitCrdEstablished(kubectl);
   }
 
   async function readyReplicas(): Promise<number> {

@@ -6,6 +6,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { clickhouse, count, createTopic, kafka, type StackEnv } from "../helpers/stack-clients.js";
 import { repoRoot } from "../stack/env.js";
 import { freePort, run, sleep, waitFor } from "../stack/process.js";
+import { waitCrdEstablished } from "../helpers/crd-established.js";
 
 /**
  * Helpers of the operator e2e suites: the operator as a child process (the built CLI, as
@@ -31,7 +32,7 @@ export async function kubectlJson<T>(env: StackEnv, args: string[]): Promise<T |
 
 export async function applyCrd(env: StackEnv): Promise<void> {
   await kubectl(env, ["apply", "--server-side", "--force-conflicts", "-f", join(repoRoot, "crds", "clickpipes.io_clickpipes.yaml")]);
-  await kubectl(env, ["wait", "--for=condition=Established", "crd/clickpipes.clickpipes.io", "--timeout=60s"]);
+  await waitCrdEstablished((args) => kubectl(env, args));
 }
 
 export async function createNamespace(env: StackEnv, ns: string): Promise<void> {

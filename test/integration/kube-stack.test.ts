@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import { repoRoot } from "../stack/env.js";
 import { run } from "../stack/process.js";
+import { waitCrdEstablished } from "../helpers/crd-established.js";
 
 /**
  * The real control plane with the ClickPipe CRD: the apiserver, not our code, validates
@@ -48,7 +49,7 @@ function kafkaOf(pipe: Doc): Record<string, unknown> {
 
 beforeAll(async () => {
   await kubectl(["apply", "--server-side", "--force-conflicts", "-f", crdFile]);
-  await kubectl(["wait", "--for=condition=Established", "crd/clickpipes.clickpipes.io", "--timeout=60s"]);
+  await waitCrdEstablished(kubectl);
   await kubectl(["create", "namespace", namespace]);
 }, 120_000);
 
