@@ -38,6 +38,7 @@ export async function probeMysql(pipe: ClickPipe, secrets: SecretResolver, timeo
       if (problems.length > 0) return { reachability: { ok: false, reason: ConditionReason.SourceNotConfigured, message: `MySQL at ${where} is not set up for CDC: ${problems.join("; ")}` } };
       return { reachability: { ok: true, reason: ConditionReason.SourceReachable, message: `MySQL at ${where} answers with a row-based binlog` } };
     } finally {
+      // Closing a connection that broke can fail too; the outcome that matters is already decided.
       await conn.end().catch(() => undefined);
     }
   } catch (err) {

@@ -85,6 +85,7 @@ export class MysqlCdcSource implements Source {
     } catch (err) {
       throw err instanceof ConfigError ? err : mysqlError("set up replication", err);
     } finally {
+      // Closing a connection that broke can fail too; the outcome that matters is already decided.
       await conn.end().catch(() => undefined);
     }
   }
@@ -107,6 +108,7 @@ export class MysqlCdcSource implements Source {
     this.delivering = false;
     this.stopping.abort();
     await this.running;
+    // Closing a connection that broke can fail too; the outcome that matters is already decided.
     await this.pool?.end().catch(() => undefined);
     await this.endpoint?.close();
   }
