@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ClickHouseClient } from "@clickhouse/client";
@@ -149,9 +149,11 @@ export interface PrivateComponent {
  * A private instance of a stack component (its own ports, data and pids under a temp dir),
  * for fault tests that stop it: the shared stack stays up for the other suites.
  */
-export async function privateComponent(name: "kafka" | "clickhouse" | "schema-registry" | "mariadb"): Promise<PrivateComponent> {
+export async function privateComponent(name: "kafka" | "clickhouse" | "schema-registry" | "mariadb" | "postgres"): Promise<PrivateComponent> {
   const component = await componentLoaders[name]!();
   const stateDir = mkdtempSync(join(tmpdir(), `ingest-${name}-`));
+  // Servers that drop root (Postgres runs as the postgres user) must reach their dir under it.
+  chmodSync(stateDir, 0o755);
   const context = (previous: StackEnv | undefined): StackContext => ({
     root: repoRoot,
     cacheDir,

@@ -58,7 +58,10 @@ describe.skipIf(!enabled).each([
       const [a, b] = await Promise.all([sourceFingerprint(my, src, table), targetFingerprint(ch, db, table, true, target)]);
       return a.rows === b.rows && a.checksum === b.checksum;
     }, 180_000, consumer);
-    expect(consumer.log()).toContain(`"byGtid":${mechanism === "gtid"}`);
+    // The log reaches its file through the parent's stream: wait for the line rather than read it once.
+    const resumed = `"byGtid":${mechanism === "gtid"}`;
+    await waitFor("the consumer's resume line in its log", () => Promise.resolve(consumer.log().includes(resumed)), 30_000, consumer);
+    expect(consumer.log()).toContain(resumed);
     await stopConsumer(consumer);
   }, 300_000);
 });

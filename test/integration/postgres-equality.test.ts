@@ -7,12 +7,14 @@
  */
 import pg from "pg";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import { startComponent, stopComponent } from "../stack/stack.js";
-import { clickhouse, count, startConsumer, stopConsumer, uniqueName, waitFor, type StackEnv } from "./ingest-helpers.js";
-import { chDigest, dropDatabase, freshDatabase, pgAdmin, pgDigest, writePgPipeFile, type TableDigest } from "./postgres-helpers.js";
+import { clickhouse, count, privateComponent, startConsumer, stopConsumer, uniqueName, waitFor, type PrivateComponent, type StackEnv } from "./ingest-helpers.js";
+import { chDigest, freshDatabase, pgAdmin, pgDigest, writePgPipeFile, type TableDigest } from "./postgres-helpers.js";
 
-let env: StackEnv = inject("stackEnv");
-const ch = clickhouse(env);
+const stackEnv: StackEnv = inject("stackEnv");
+const ch = clickhouse(stackEnv);
+/** The stack's env with a private Postgres, which this test restarts without disturbing the suites that share the stack's. */
+let env: StackEnv = stackEnv;
+let postgres: PrivateComponent;
 const name = uniqueName("pgeq");
 
 interface Table {
@@ -99,15 +101,18 @@ async function digests(src: pg.Client): Promise<{ pg: TableDigest[]; ch: TableDi
 let src: pg.Client;
 
 beforeAll(async () => {
+  postgres = await privateComponent("postgres");
+  env = { ...stackEnv, ...postgres.env };
   await ch.command({ query: `CREATE DATABASE IF NOT EXISTS ${name}` });
   src = await freshDatabase(env, name);
   await seed(src);
 });
 
 afterAll(async () => {
+  // The client may already be closed by the restart step; the instance goes either way.
   await src.end().catch(() => undefined);
   if (process.env.KEEP_PG_EQUALITY === "1") return;
-  await dropDatabase(env, name);
+  await postgres.destroy();
   await ch.command({ query: `DROP DATABASE IF EXISTS ${name}` });
   await ch.close();
 });
@@ -146,8 +151,9 @@ it("equals the source after kill -9 in snapshot and replication and a Postgres r
   try {
     await workload(CHANGES / 4, nextId);
     await src.end();
-    await stopComponent("postgres");
-    env = await startComponent("postgres");
+    await postgres.stop();
+    await postgres.start();
+    env = { ...stackEnv, ...postgres.env };
     src = pgAdmin(env, name);
     await src.connect();
     await workload(CHANGES / 4, nextId);
