@@ -28,9 +28,10 @@ export function backoffDelay(attempt: number, opts: RetryOptions = {}): number {
   return Math.round(base / 2 + (base / 2) * r);
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/** Waits `ms`, or less when `signal` aborts: the one abortable wait of the ingest core and the sources. */
+export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
-    if (signal?.aborted) {
+    if (signal?.aborted || ms <= 0) {
       resolve();
       return;
     }

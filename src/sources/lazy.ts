@@ -6,21 +6,29 @@
  */
 import type { Checkpoint, RecordSink, Source } from "../ingest/source.js";
 
+/** `load` run at most once: `get()` starts it, `loaded()` is its value once it has one. */
+export function loadOnce<T>(load: () => Promise<T>): { readonly get: () => Promise<T>; readonly loaded: () => T | undefined; readonly started: () => Promise<T> | undefined } {
+  let loading: Promise<T> | undefined;
+  let value: T | undefined;
+  return {
+    get: () => (loading ??= load().then((v) => (value = v))),
+    loaded: () => value,
+    started: () => loading,
+  };
+}
+
 /** A Source that loads (and constructs) the real one when it starts. */
 export function lazySource(load: () => Promise<Source>): Source {
-  let loading: Promise<Source> | undefined;
-  let loaded: Source | undefined;
-  const source = (): Promise<Source> => {
-    loading ??= load().then((s) => (loaded = s));
-    return loading;
-  };
+  const once = loadOnce(load);
+  const source = once.get;
   return {
     start: async (sink: RecordSink): Promise<void> => (await source()).start(sink),
-    stopDelivering: async (): Promise<void> => loaded?.stopDelivering(),
+    stopDelivering: async (): Promise<void> => once.loaded()?.stopDelivering(),
     // Positions exist only for records the loaded source delivered.
-    commit: async (checkpoints: readonly Checkpoint[]): Promise<void> => loaded?.commit(checkpoints),
-    lag: async (): Promise<Map<string, number>> => (loaded === undefined ? new Map() : loaded.lag()),
+    commit: async (checkpoints: readonly Checkpoint[]): Promise<void> => once.loaded()?.commit(checkpoints),
+    lag: async (): Promise<Map<string, number>> => once.loaded()?.lag() ?? new Map(),
     close: async (): Promise<void> => {
+      const loading = once.started();
       if (loading === undefined) return;
       await (await loading).close();
     },

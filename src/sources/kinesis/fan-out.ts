@@ -10,7 +10,8 @@ import {
 import { SourceError, errorMessage } from "../../ingest/errors.js";
 import { backoffDelay } from "../../ingest/retry.js";
 import { classifyKinesisError, errorName, kinesisError } from "./errors.js";
-import { type ReadableStart, type ShardReaderDeps, sleep, toRawRecord } from "./shard-reader.js";
+import { sleep } from "../../ingest/retry.js";
+import { type ReadableStart, type ShardReaderDeps, toRawRecord } from "./shard-reader.js";
 import { kinesisStream } from "./shards.js";
 
 /**

@@ -1,5 +1,5 @@
 import { GetRecordsCommand, type GetRecordsCommandOutput, GetShardIteratorCommand, type GetShardIteratorCommandInput, type KinesisClient } from "@aws-sdk/client-kinesis";
-import { backoffDelay } from "../../ingest/retry.js";
+import { backoffDelay, sleep } from "../../ingest/retry.js";
 import type { Logger } from "../../ingest/logger.js";
 import type { RawRecord } from "../../ingest/source.js";
 import { classifyKinesisError, errorName, kinesisError } from "./errors.js";
@@ -22,20 +22,6 @@ export interface ShardReaderDeps {
   /** The shard is read to its end: hand its end marker over; false once delivering stopped. */
   finish(lastSequenceNumber: string | undefined): Promise<boolean>;
   setLag(ms: number): void;
-}
-
-/** Waits `ms`, or less if the signal aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 export function iteratorInput(streamName: string, shardId: string, start: ReadableStart): GetShardIteratorCommandInput {

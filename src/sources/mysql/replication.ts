@@ -9,7 +9,7 @@
 import type { ConnectionOptions } from "mysql2";
 import { errorMessage } from "../../ingest/errors.js";
 import type { Logger } from "../../ingest/logger.js";
-import { backoffDelay, retry } from "../../ingest/retry.js";
+import { backoffDelay, retry, sleep } from "../../ingest/retry.js";
 import type { RawRecord, RecordSink } from "../../ingest/source.js";
 import { type BinlogItem, BinlogReader } from "./binlog.js";
 import { mysqlError, mysqlRetriable } from "./errors.js";
@@ -44,19 +44,6 @@ function mappedTables(schemas: Iterable<TableSchema>): Record<string, string[]> 
   const out: Record<string, string[]> = {};
   for (const s of schemas) (out[s.database] ??= []).push(s.table);
   return out;
-}
-
-/** Waits `ms`, or less when the source stops. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 export class Replication {
@@ -106,7 +93,7 @@ export class Replication {
       if (!mysqlRetriable(failure)) throw mysqlError("read the binlog", failure);
       const delayMs = backoffDelay(this.breaks++, { initialMs: 200, maxMs: 15_000 });
       logger.warn({ err: errorMessage(failure), from: this.handed, delayMs }, "the binlog stream broke; reconnecting from the last transaction handed over");
-      await pause(delayMs, signal);
+      await sleep(delayMs, signal);
     }
   }
 

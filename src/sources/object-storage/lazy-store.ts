@@ -4,15 +4,12 @@
  * one store, and a consumer of another source none, so the registry importing this plugin
  * must not load them all.
  */
+import { loadOnce } from "../lazy.js";
 import type { ObjectInfo, ObjectStore, PullRequest, TableFunction } from "./store.js";
 
 export function lazyStore(load: () => Promise<ObjectStore>): ObjectStore {
-  let loading: Promise<ObjectStore> | undefined;
-  let loaded: ObjectStore | undefined;
-  const store = (): Promise<ObjectStore> => {
-    loading ??= load().then((s) => (loaded = s));
-    return loading;
-  };
+  const once = loadOnce(load);
+  const store = once.get;
   return {
     async *list(prefix: string, signal: AbortSignal): AsyncIterable<ObjectInfo> {
       yield* (await store()).list(prefix, signal);
@@ -20,6 +17,6 @@ export function lazyStore(load: () => Promise<ObjectStore>): ObjectStore {
     read: async (key: string, signal: AbortSignal): Promise<NodeJS.ReadableStream> => (await store()).read(key, signal),
     tableFunction: async (req: PullRequest): Promise<TableFunction | undefined> => (await store()).tableFunction(req),
     check: async (prefix: string, signal: AbortSignal): Promise<void> => (await store()).check(prefix, signal),
-    close: (): void => loaded?.close(),
+    close: (): void => once.loaded()?.close(),
   };
 }
