@@ -6,6 +6,13 @@ import { listMap } from "./rules.js";
 export const PIPE_PHASES = ["Provisioning", "Setup", "Snapshot", "Running", "Stopped", "Failed", "Completed"] as const;
 export type PipePhase = (typeof PIPE_PHASES)[number];
 
+export const RESYNC_PHASES = ["Resyncing", "Completed", "Failed"] as const;
+export type ResyncPhase = (typeof RESYNC_PHASES)[number];
+/** The one-shot annotation a user sets on a ClickPipe to ask for a resync (any value); the operator removes it once acknowledged. */
+export const RESYNC_ANNOTATION = "clickpipes.io/resync";
+/** The resync id the operator puts on the consumers' copy of the pipe (and `clickpipes run` users on their file). */
+export const RESYNC_ID_ANNOTATION = "clickpipes.io/resync-id";
+
 const counter = (what: string): z.ZodOptional<z.ZodInt> => z.int().min(0).optional().describe(what);
 const time = (what: string): z.ZodOptional<z.ZodISODateTime> =>
   z.iso.datetime({ offset: true }).optional().describe(what);
@@ -92,6 +99,17 @@ export const ClickPipeStatusSchema = z
       })
       .optional()
       .describe("Initial-load (snapshot) progress of a CDC pipe, per table; kept once completed."),
+    resync: z
+      .strictObject({
+        id: nonEmptyString(64).describe("Id of the resync, given to the consumers (their ConfigMap) so they roll and reload once per request."),
+        requestedAt: time("When the operator acknowledged the clickpipes.io/resync annotation (RFC 3339)."),
+        phase: z.enum(RESYNC_PHASES).describe("Resyncing until every table is reloaded into <table>_resync and swapped in; then Completed, or Failed (see message)."),
+        completedAt: time("When the consumers reported every table swapped in (RFC 3339)."),
+        tables: z.array(nonEmptyString(255)).max(1000).optional().describe("Target tables the resync reloads."),
+        message: z.string().max(4096).optional().describe("Why a resync was refused (Failed)."),
+      })
+      .optional()
+      .describe("The latest resync (annotation clickpipes.io/resync, removed once acknowledged): every mapped table re-snapshotted into a new table and swapped in."),
   })
   .describe("Observed state of a ClickPipe, written by the operator.");
 

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { ConditionReason } from "../api/index.js";
 import { classifyClickHouseError } from "../clickhouse/errors.js";
 import { quoteIdent, quoteString } from "../clickhouse/client.js";
+import { resyncsOf } from "./resync.js";
 import { snapshotProgress, snapshotSql, type SnapshotStreamRow, type TableSnapshotProgress } from "./snapshot-progress.js";
 import type { ConsumerReports, LastError, PipeTotals, Reachability, SystemErrors } from "./status.js";
 
@@ -32,6 +33,8 @@ export interface DatabaseReadings {
   readonly reports: ReadonlyMap<string, ConsumerReports>;
   /** Per pipe that wrote `snapshot/...` streams: its initial-load progress per table. */
   readonly snapshot?: ReadonlyMap<string, readonly TableSnapshotProgress[]>;
+  /** Per pipe that resynced: the latest position of its `resync` stream (`<id>:done` once every table is swapped in). */
+  readonly resync?: ReadonlyMap<string, string>;
 }
 
 export function endpointKey(endpoint: Endpoint, database: string): string {
@@ -164,7 +167,7 @@ export async function readDatabase(query: Querier, endpoint: Endpoint, database:
       const last = lastErrorOf(r);
       if (last) lastRecordError.set(str(r.pipe), last);
     }
-    return { fetchedAt: now, reachability: { ok: true, reason: ConditionReason.DestinationReachable, message: "ClickHouse answered" }, totals, system, lastRecordError, reports, snapshot: snapshotsOf(snapshotRows) };
+    return { fetchedAt: now, reachability: { ok: true, reason: ConditionReason.DestinationReachable, message: "ClickHouse answered" }, totals, system, lastRecordError, reports, snapshot: snapshotsOf(snapshotRows), resync: resyncsOf(snapshotRows) };
   } catch (error) {
     return { fetchedAt: now, reachability: unreachable(error), totals: new Map(), system: new Map(), lastRecordError: new Map(), reports: new Map() };
   }

@@ -14,6 +14,7 @@ import {
   secretValue,
   userSecretName,
 } from "./desired.js";
+import { consumerResyncId } from "./resync.js";
 import { applyIfChanged, deleteIfPresent, paths, type ApiRequester } from "./kube/apply.js";
 import type { KubeObject } from "./kube/client.js";
 import { namespaceOf, type PipeSecrets } from "./pipe-secrets.js";
@@ -100,7 +101,7 @@ export class ConsumerObjects {
     for (const { name } of consumerSecretMounts(pipe)) {
       if (name !== userSecretName(pipe)) versions[name] = this.secrets.get(pipe, name)?.metadata.resourceVersion ?? "";
     }
-    const inputs = JSON.stringify([pipe.metadata.uid, pipe.metadata.generation, desiredReplicas(pipe), kind, existing?.metadata.resourceVersion, leftover?.metadata.resourceVersion, existingCm?.metadata.resourceVersion, versions]);
+    const inputs = JSON.stringify([pipe.metadata.uid, pipe.metadata.generation, desiredReplicas(pipe), kind, existing?.metadata.resourceVersion, leftover?.metadata.resourceVersion, existingCm?.metadata.resourceVersion, versions, consumerResyncId(pipe)]);
     if (this.applied.get(key) === inputs) return;
     await this.ensureServiceAccount(ns);
     // The old consumers stop before the new ones start, so two sets never split the work

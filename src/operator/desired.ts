@@ -3,6 +3,7 @@ import type { V1ConfigMap, V1Deployment, V1EnvVar, V1ObjectMeta, V1OwnerReferenc
 import { API_GROUP_VERSION, KIND, PIPE_LABEL, SecretKeys, pipeId, secretReferences, type ClickPipe, type Scaling } from "../api/index.js";
 import { pipeUserName } from "../clickhouse/users.js";
 import { cappedReplicas } from "./source-support.js";
+import { consumerResyncAnnotations } from "./resync.js";
 
 /**
  * Pure builders of the objects a ClickPipe owns: its consumer Deployment, the ConfigMap with
@@ -97,7 +98,7 @@ export function resolvedPipeConfig(pipe: ClickPipe): Record<string, unknown> {
   return {
     apiVersion: API_GROUP_VERSION,
     kind: KIND,
-    metadata: { name: pipe.metadata.name, namespace: pipe.metadata.namespace ?? "default", uid: pipe.metadata.uid },
+    metadata: { name: pipe.metadata.name, namespace: pipe.metadata.namespace ?? "default", uid: pipe.metadata.uid, ...consumerResyncAnnotations(pipe) },
     spec: {
       ...spec,
       scaling: scalingRest,

@@ -16,6 +16,7 @@ import type { SecretStore, WritableStore } from "./referenced-secrets.js";
 import { consumerWorkloadKind, unsupportedSource } from "./source-support.js";
 import { computeStatus, isCompleted, type DeploymentObservation, type StatusInput } from "./status.js";
 import type { PipePhases } from "./metrics.js";
+import { decideResync, finishResync, snapshotView } from "./resync.js";
 import { StatusWriter, type PipeStore } from "./status-writer.js";
 
 export type { ClickHouseSide } from "./clickhouse-setup.js";
@@ -118,8 +119,12 @@ export class Reconciler {
       lag: health.lag,
       reportedPhase: health.reportedPhase,
     });
+    const resync = decideResync({ pipe, reported: readings?.resync?.get(pipeId(pipe)), now: this.now() });
+    if (resync.status) status.resync = resync.status;
+    if (status.snapshot) status.snapshot = snapshotView(status.snapshot, resync.status);
     if (!blocker && (setup.ok || !running)) await this.consumers.apply({ ...pipe, status }, pipeId(pipe));
     await this.statusWriter.write(pipe, obj, status, endpoint, log);
+    await finishResync({ api: this.deps.api, events: this.deps.events, remember: (o) => this.deps.stores.pipes.remember(o) }, obj, resync, log);
     if (blocker) return { requeueAfterMs: this.deps.config.specErrorRequeueMs };
     return destination && !destination.ok ? { requeueAfterMs: this.deps.config.resyncMs } : {};
   }

@@ -34,6 +34,6 @@ describe("snapshotProgress", () => {
   });
 
   it("reads only the snapshot streams of the state table", () => {
-    expect(snapshotSql("db")).toMatch(/FROM `db`\.clickpipes_state WHERE startsWith\(source_position, 'snapshot\/'\) GROUP BY pipe, source_position$/);
+    expect(snapshotSql("db")).toMatch(/FROM `db`\.clickpipes_state WHERE startsWith\(source_position, 'snapshot\/'\) OR source_position = 'resync' GROUP BY pipe, source_position$/);
   });
 });

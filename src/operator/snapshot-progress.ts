@@ -25,10 +25,10 @@ export interface SnapshotStreamRow {
   readonly position: string;
 }
 
-/** The latest position and the row count of every `snapshot/...` stream, per pipe. */
+/** The latest position and the row count of every `snapshot/...` stream, per pipe; and of the `resync` stream (src/operator/resync.ts reads it). */
 export function snapshotSql(database: string): string {
   return `SELECT pipe, source_position AS stream, sum(rows) AS stream_rows, argMax(position, last_insert_time) AS stream_position
-FROM ${quoteIdent(database)}.clickpipes_state WHERE startsWith(source_position, 'snapshot/') GROUP BY pipe, source_position`;
+FROM ${quoteIdent(database)}.clickpipes_state WHERE startsWith(source_position, 'snapshot/') OR source_position = 'resync' GROUP BY pipe, source_position`;
 }
 
 /** The number of partitions a stored plan lists; undefined when it is not a plan (e.g. `done`). */

@@ -2,6 +2,7 @@
 import { pipeId } from "../../api/index.js";
 import type { Source } from "../../ingest/source.js";
 import type { SourceContext } from "../plugin.js";
+import { requestedResync } from "../cdc/resync-plan.js";
 import { mysqlSpec } from "./config.js";
 import { openEndpoint } from "./endpoint.js";
 import { replicaServerId } from "./server-id.js";
@@ -19,5 +20,6 @@ export function openMysql(ctx: SourceContext): Source {
     ...(ctx.clickhouse === undefined ? {} : { clickhouse: ctx.clickhouse }),
     logger: ctx.logger,
     onFatal: ctx.onFatal,
+    resyncId: requestedResync(ctx.pipe),
   });
 }

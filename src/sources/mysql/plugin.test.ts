@@ -26,8 +26,8 @@ const pipe = (settings: Record<string, unknown> = {}): ReturnType<typeof parseCl
 
 describe("mysqlPlugin", () => {
   it("runs one consumer per pipe, continuous unless snapshot-only, positions in the checkpoint store", () => {
-    expect(mysqlPlugin.capabilities(pipe().spec)).toEqual({ maxReplicas: 1, mode: "continuous", lagUnit: "ms", positions: "checkpointStore", replicaIdentity: "none" });
-    expect(mysqlPlugin.capabilities(pipe({ replicationMode: "snapshot" }).spec).mode).toBe("oneShot");
+    expect(mysqlPlugin.capabilities(pipe().spec)).toEqual({ maxReplicas: 1, mode: "continuous", lagUnit: "ms", positions: "checkpointStore", replicaIdentity: "none", resync: true });
+    expect(mysqlPlugin.capabilities(pipe({ replicationMode: "snapshot" }).spec)).toMatchObject({ mode: "oneShot", resync: false });
   });
 
   it("writes one table per mapping and reads the credentials Secret", () => {

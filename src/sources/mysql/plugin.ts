@@ -18,6 +18,7 @@ export const mysqlPlugin: SourcePlugin = {
     lagUnit: "ms",
     positions: "checkpointStore",
     replicaIdentity: "none",
+    resync: mysqlSpec(spec).settings.replicationMode !== "snapshot",
   }),
   virtualColumns: [],
   secretReferences: (spec) => secretReferences(spec).filter((r) => r.path.startsWith("spec.source.")),

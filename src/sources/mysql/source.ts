@@ -18,6 +18,7 @@ import { type LoadPlan, planLoad, runLoad } from "./initial-load.js";
 import { BINLOG_STREAM, decodeBinlogPosition, encodeBinlogPosition } from "./position.js";
 import { Replication } from "./replication.js";
 import { applySchemaChange } from "./schema-change.js";
+import { finishResync, type MysqlResync, prepareResync } from "./resync.js";
 import { type TableSchema, readTableSchema, tableKey } from "./schema.js";
 import { currentPosition } from "./snapshot.js";
 
@@ -32,6 +33,8 @@ export interface MysqlSourceOptions {
   readonly clickhouse?: SqlRunner;
   readonly logger: Logger;
   readonly onFatal: (err: Error) => void;
+  /** The resync the operator asked for (../cdc/resync-plan.ts), if any. */
+  readonly resyncId?: string | undefined;
 }
 
 /** How replication resumes: the spec's choice, else GTID where the server has GTIDs on. */
@@ -74,10 +77,12 @@ export class MysqlCdcSource implements Source {
       if (problems.length > 0) throw new ConfigError(`the MySQL server is not set up for CDC: ${problems.join("; ")}`, { host: this.opts.spec.host });
       const byGtid = resumesByGtid(this.opts.spec, settings);
       const schemas = await Promise.all(this.opts.spec.tableMappings.map((m) => readTableSchema(conn, m)));
-      const stored = await this.opts.checkpoints.load();
-      const plan = await this.plan(conn, settings, byGtid, schemas, stored);
+      const loaded = await this.opts.checkpoints.load();
+      const resync = await prepareResync({ id: this.opts.resyncId, spec: this.opts.spec, clickhouse: this.opts.clickhouse, database: this.opts.database, logger: this.opts.logger }, schemas, loaded);
+      const stored = resync?.stored ?? loaded;
+      const plan = resync === undefined ? await this.plan(conn, settings, byGtid, schemas, stored) : await this.resyncPlan(conn, settings, byGtid, resync);
       this.opts.logger.info({ server: settings.version, byGtid, start: plan.start, loading: plan.tables.map((t) => t.schema.targetTable) }, "MySQL source ready");
-      this.running = this.run(plan, byGtid, schemas, stored).catch((err: unknown) => {
+      this.running = this.run(plan, byGtid, schemas, stored, resync).catch((err: unknown) => {
         if (this.stopping.signal.aborted) return;
         this.delivering = false;
         this.opts.onFatal(err instanceof Error ? err : new Error(String(err)));
@@ -122,13 +127,21 @@ export class MysqlCdcSource implements Source {
     return { start, tables: [], progress: [{ stream: BINLOG_STREAM, position: encodeBinlogPosition(start) }] };
   }
 
-  private async run(plan: LoadPlan, byGtid: boolean, schemas: readonly TableSchema[], stored: ReadonlyMap<string, string>): Promise<void> {
+  /** A resync's load: the fresh tables, from a new consistent snapshot unless one is recorded (then resumed). */
+  private async resyncPlan(conn: Connection, settings: ServerSettings, byGtid: boolean, resync: MysqlResync): Promise<LoadPlan> {
+    const plan = await planLoad(conn, settings, { byGtid, schemas: resync.schemas, stored: resync.stored, load: this.opts.spec.settings });
+    return { ...plan, progress: [...resync.progress, ...plan.progress] };
+  }
+
+  private async run(plan: LoadPlan, byGtid: boolean, schemas: readonly TableSchema[], stored: ReadonlyMap<string, string>, resync?: MysqlResync): Promise<void> {
     const sink = this.sink;
     if (sink === undefined) return;
     const { settings } = this.opts.spec;
     if (plan.progress.length > 0) await this.handOver((k) => k.onProgress(plan.progress));
     if (plan.tables.length > 0) {
       sink.onPhase("Snapshot");
+      // A resync's fresh tables: the core learns their columns before their first rows.
+      if (resync !== undefined) await this.handOver(async (k) => k.onTablesChanged?.(plan.tables.map((t) => t.schema.targetTable)));
       this.pool = createPool({ ...this.connection, connectionLimit: settings.snapshotNumberOfParallelTables * settings.initialLoadParallelism });
       await runLoad(this.pool, plan, { stored, load: settings, handOver: (give) => this.handOver(give), signal: this.stopping.signal });
       await this.pool.end();
@@ -136,6 +149,7 @@ export class MysqlCdcSource implements Source {
       this.opts.logger.info({ tables: plan.tables.length }, "initial load handed over");
     }
     if (this.stopping.signal.aborted) return;
+    if (resync !== undefined && !(await finishResync(resync, (give) => this.handOver(give)))) return;
     if (settings.replicationMode === "snapshot") {
       await sink.onEnd();
       return;

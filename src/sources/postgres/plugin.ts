@@ -15,7 +15,7 @@ function mode(spec: ClickPipeSpec): "continuous" | "oneShot" {
 export const postgresPlugin: SourcePlugin = {
   kind: "postgres",
   // A slot has one reader: one consumer per pipe.
-  capabilities: (spec) => ({ maxReplicas: 1, mode: mode(spec), lagUnit: "bytes", positions: "checkpointStore", replicaIdentity: "none", watchedByProbe: true }),
+  capabilities: (spec) => ({ maxReplicas: 1, mode: mode(spec), lagUnit: "bytes", positions: "checkpointStore", replicaIdentity: "none", watchedByProbe: true, resync: mode(spec) === "continuous" }),
   virtualColumns: [],
   secretReferences: (spec) => secretReferences(spec).filter((r) => r.path.startsWith("spec.source.")),
   tables: (spec) => postgresSpec(spec).tableMappings.map((m) => m.targetTable),

@@ -61,18 +61,22 @@ export async function createSlot(config: pg.ClientConfig, slot: string, exportSn
   }
 }
 
+/** Drops a slot if it exists, ending the walsender that holds it (a consumer killed a moment ago may still hold it); true when it was there. */
+export async function dropSlot(client: pg.ClientBase, slot: string): Promise<boolean> {
+  if (!(await slotExists(client, slot))) return false;
+  await client.query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL", [slot]);
+  // The terminated walsender releases the slot asynchronously: wait (bounded) for it.
+  await client.query(
+    `DO $$ BEGIN FOR i IN 1..100 LOOP EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(slot)} AND active); PERFORM pg_sleep(0.1); END LOOP; END $$`,
+  );
+  await client.query("SELECT pg_drop_replication_slot($1)", [slot]);
+  return true;
+}
+
 /** Drops what the pipe created: its slot (ending the walsender that holds it) and its publication. Never the user's. */
 export async function dropOwned(client: pg.ClientBase, names: ReplicationNames): Promise<string[]> {
   const dropped: string[] = [];
-  if (names.ownSlot && (await slotExists(client, names.slot))) {
-    await client.query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL", [names.slot]);
-    // The terminated walsender releases the slot asynchronously: wait (bounded) for it.
-    await client.query(
-      `DO $$ BEGIN FOR i IN 1..100 LOOP EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = ${quoteLiteral(names.slot)} AND active); PERFORM pg_sleep(0.1); END LOOP; END $$`,
-    );
-    await client.query("SELECT pg_drop_replication_slot($1)", [names.slot]);
-    dropped.push(`slot ${names.slot}`);
-  }
+  if (names.ownSlot && (await dropSlot(client, names.slot))) dropped.push(`slot ${names.slot}`);
   if (names.ownPublication) {
     const found = await client.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [names.publication]);
     if ((found.rowCount ?? 0) > 0) {

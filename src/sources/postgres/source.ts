@@ -12,12 +12,15 @@ import type { Logger } from "../../ingest/logger.js";
 import { retry } from "../../ingest/retry.js";
 import type { Checkpoint, RawRecord, RecordSink, Source } from "../../ingest/source.js";
 import type { CheckpointStore } from "../plugin.js";
+import type { TableMapping } from "../cdc/model.js";
+import { requestedResync, RESYNC_STREAM, resyncStage } from "../cdc/resync-plan.js";
 import { snapshotDone } from "../cdc/snapshot-plan.js";
 import type { SshTunnel } from "../cdc/ssh-tunnel.js";
 import { TxApplier } from "./apply.js";
-import { resolveType } from "./catalog.js";
+import { resolveType, type PgTable } from "./catalog.js";
 import { connectVia, type PgEndpoint, postgresSpec, type ReplicationNames, replicationNames } from "./config.js";
 import { SlotReader } from "./replication.js";
+import { runResync } from "./resync.js";
 import type { TableState } from "./rows.js";
 import { encodeColumns, schemaStream } from "./schema-store.js";
 import { createSlot, ensurePublication, slotExists, slotWal, type CreatedSlot } from "./slot.js";
@@ -127,11 +130,11 @@ export class PostgresCdcSource implements Source {
   /** One session: publication, slot, initial load of what is not loaded, then replication until the connection fails. */
   private async runSession(sink: RecordSink, session: Session, signal: AbortSignal): Promise<void> {
     const mode = this.spec.settings.replicationMode;
-    const checkpoints = await this.opts.checkpoints.load();
     const mappings = mappingsOf(this.spec);
     const tables = await readMapped(session.control, mappings);
-    const states = tableStates(this.opts.pipe.spec.destination.database, tables, checkpoints);
     if (mode !== "snapshot") await ensurePublication(session.control, this.names, mappings);
+    const checkpoints = await this.resyncIfAsked(sink, session, tables, await this.opts.checkpoints.load(), signal);
+    const states = tableStates(this.opts.pipe.spec.destination.database, tables, checkpoints);
     const toLoad = mode === "cdc_only" ? [] : [...states.values()].filter((s) => !snapshotDone(s.mapping.targetTable, checkpoints));
     let created: CreatedSlot | undefined;
     if (mode !== "snapshot" && !(await slotExists(session.control, this.names.slot))) {
@@ -149,6 +152,33 @@ export class PostgresCdcSource implements Source {
       return;
     }
     await this.replicate(sink, session, states, checkpoints.get(slotStream(this.names.slot)) ?? created?.consistentPoint ?? "0/0", signal);
+  }
+
+  /** The resync the operator asked for (src/sources/postgres/resync.ts), unless done; returns the checkpoints as they are after it. */
+  private async resyncIfAsked(sink: RecordSink, session: Session, tables: ReadonlyMap<TableMapping, PgTable>, checkpoints: ReadonlyMap<string, string>, signal: AbortSignal): Promise<ReadonlyMap<string, string>> {
+    const id = requestedResync(this.opts.pipe);
+    if (id === undefined || this.spec.settings.replicationMode === "snapshot" || resyncStage(id, checkpoints.get(RESYNC_STREAM)) === "done") return checkpoints;
+    const clickhouse = this.opts.clickhouse;
+    if (clickhouse === undefined) throw new SourceError("a resync needs the pipe's ClickHouse connection", { retriable: false });
+    await runResync({
+      id,
+      control: session.control,
+      config: session.config,
+      slot: this.names.slot,
+      slotStream: slotStream(this.names.slot),
+      clickhouse,
+      database: this.opts.pipe.spec.destination.database,
+      tables,
+      checkpoints,
+      logger: this.opts.logger,
+      progress: this.progress(sink),
+      flush: async (changed) => {
+        await this.chain;
+        await sink.onTablesChanged?.(changed);
+      },
+      snapshot: (states, current, snapshotName) => this.snapshot(sink, states, current, snapshotName, signal),
+    });
+    return this.opts.checkpoints.load();
   }
 
   /** Mode snapshot has no slot: a transaction of the control connection exports the snapshot every partition reads. */
