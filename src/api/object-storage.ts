@@ -40,6 +40,11 @@ const objectStorageBase = z
       .describe(
         "Keep polling for new files (in lexical order, each file ingested once) instead of finishing after the files present at start. Default: false.",
       ),
+    queueUrl: pattern("^https?://[^\\s/]+/[0-9]+/[A-Za-z0-9_-]{1,80}$", "an SQS queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/my-queue")
+      .optional()
+      .describe(
+        "Any-order (unordered) mode of a continuous s3 pipe: the SQS queue that receives the bucket's S3 ObjectCreated event notifications. The pipe loads the files present at start, then ingests each file an event names, in any order, each once. Same credentials as the bucket.",
+      ),
     authentication: z
       .enum(OBJECT_STORAGE_AUTHENTICATIONS)
       .optional()
@@ -104,6 +109,13 @@ const objectStorageRules: CrossFieldRule<ObjectStorage>[] = [
     wrong: "SERVICE_ACCOUNT only works with type gcs",
     accepted: "IAM_USER, IAM_ROLE (s3) or CONNECTION_STRING (azureblobstorage)",
     holds: (o) => o.authentication !== "SERVICE_ACCOUNT" || o.type === "gcs",
+  },
+  {
+    cel: "!has(self.queueUrl) || (self.type == 's3' && self.continuous == true)",
+    path: ["queueUrl"],
+    wrong: "only works with type s3 and continuous: true",
+    accepted: "an SQS queue URL on a continuous s3 pipe, or no queueUrl",
+    holds: (o) => o.queueUrl === undefined || (o.type === "s3" && o.continuous),
   },
 ];
 

@@ -106,7 +106,18 @@ function engineClause(spec: ManagedTableSpec, known: ReadonlyMap<string, ChType>
   }
 }
 
-function mergeTreeClauses(spec: ManagedTableSpec, known: ReadonlyMap<string, ChType>): string[] {
+/** Table options a source asks for beyond the spec (not user-facing). */
+export interface ManagedTableOptions {
+  /**
+   * `non_replicated_deduplication_window` of a plain MergeTree: a source that tags each
+   * insert with an insert_deduplication_token (object storage: one per file version) needs
+   * it so the retry of an insert cut by a crash adds no rows twice; Replicated and
+   * SharedMergeTree deduplicate by default and ignore it.
+   */
+  readonly deduplicationWindow?: number;
+}
+
+function mergeTreeClauses(spec: ManagedTableSpec, known: ReadonlyMap<string, ChType>, opts: ManagedTableOptions = {}): string[] {
   const def = spec.tableDefinition;
   const sortingKey = def?.sortingKey ?? [];
   requireColumns("sortingKey", sortingKey, known);
@@ -115,7 +126,10 @@ function mergeTreeClauses(spec: ManagedTableSpec, known: ReadonlyMap<string, ChT
   if (def?.primaryKey !== undefined) clauses.push(`PRIMARY KEY ${checkExpression("primaryKey", def.primaryKey)}`);
   clauses.push(`ORDER BY ${sortingKey.length === 0 ? "tuple()" : keyList(sortingKey)}`);
   // A Nullable key column is refused by ClickHouse unless the table allows it explicitly.
-  if (sortingKey.some((n) => isNullableType(known.get(n) as ChType))) clauses.push("SETTINGS allow_nullable_key = 1");
+  const settings: string[] = [];
+  if (sortingKey.some((n) => isNullableType(known.get(n) as ChType))) settings.push("allow_nullable_key = 1");
+  if (opts.deduplicationWindow !== undefined) settings.push(`non_replicated_deduplication_window = ${Math.trunc(opts.deduplicationWindow)}`);
+  if (settings.length > 0) clauses.push(`SETTINGS ${settings.join(", ")}`);
   return clauses;
 }
 
@@ -124,7 +138,7 @@ function isNullableType(type: ChType): boolean {
 }
 
 /** `CREATE TABLE IF NOT EXISTS` of a managed destination table from its columns and tableDefinition. */
-export function createTableSql(spec: ManagedTableSpec): string {
+export function createTableSql(spec: ManagedTableSpec, opts: ManagedTableOptions = {}): string {
   if (spec.table === undefined) throw new DdlError("table: required for a managed table");
   const columns = spec.columns ?? [];
   if (columns.length === 0) throw new DdlError("columns: a managed table needs at least one column");
@@ -135,7 +149,7 @@ export function createTableSql(spec: ManagedTableSpec): string {
   }
   const body = [...known].map(([name, type]) => `  ${quoteIdent(name)} ${formatType(type)}`).join(",\n");
   const engine = engineClause(spec, known);
-  const clauses = engine === "Null" ? [] : mergeTreeClauses(spec, known);
+  const clauses = engine === "Null" ? [] : mergeTreeClauses(spec, known, opts);
   return [`CREATE TABLE IF NOT EXISTS ${qualified(spec.database, spec.table)}`, `(\n${body}\n)`, `ENGINE = ${engine}`, ...clauses].join("\n");
 }
 

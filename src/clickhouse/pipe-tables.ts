@@ -14,6 +14,7 @@
 import type { ClickPipeSpec, ColumnSpec, TableDefinition } from "../api/index.js";
 import type { SqlRunner } from "./client.js";
 import { createTableSql, DdlError, errorTableName, errorTableSql, LOG_TABLE, logTableSql } from "./ddl.js";
+import { filesTableName, filesTableSql } from "./files-table.js";
 import { checkExistingTable, describeMismatches, readColumnsOf, writableColumns, type ActualColumn, type ExpectedColumn } from "./schema-check.js";
 import { STATE_TABLE, stateMigrationSql, stateTableSql } from "./state-table.js";
 
@@ -28,7 +29,14 @@ export interface PipeTableSpec {
   readonly expected: readonly ExpectedColumn[];
   /** Shaped by the source itself (a CDC target table its consumer creates from the source schema): absent is not a problem yet. */
   readonly sourceShaped?: boolean;
+  /** The source records its finished files beside the table (`<table>_clickpipes_archive`, files-table.ts). */
+  readonly filesTable?: boolean;
+  /** non_replicated_deduplication_window of the managed table (ddl.ts ManagedTableOptions). */
+  readonly deduplicationWindow?: number;
 }
+
+/** The window a file source's managed table gets: as many insert blocks as Replicated tables keep by default. */
+export const FILE_DEDUPLICATION_WINDOW = 1000;
 
 export type TableProblem = "TableNotFound" | "SchemaMismatch" | "InvalidSpec";
 
@@ -56,12 +64,14 @@ function expectedColumns(spec: ClickPipeSpec): ExpectedColumn[] {
  * any other table (a CDC table mapping) must exist and is used with all its columns, until
  * the CDC source describes its tables.
  */
-export function pipeTableSpecs(spec: ClickPipeSpec, tables: readonly string[], opts: { sourceShaped?: boolean } = {}): PipeTableSpec[] {
+export function pipeTableSpecs(spec: ClickPipeSpec, tables: readonly string[], opts: { sourceShaped?: boolean; filesTable?: boolean } = {}): PipeTableSpec[] {
   const d = spec.destination;
   const other = opts.sourceShaped === true ? { sourceShaped: true } : {};
+  // A file source: its files table, and per-file insert deduplication tokens that need a window on a plain MergeTree.
+  const files = opts.filesTable === true ? { filesTable: true, deduplicationWindow: FILE_DEDUPLICATION_WINDOW } : {};
   return [...new Set(tables)].map((table) =>
     table === d.table
-      ? { database: d.database, table, managed: d.managedTable, columns: d.columns, tableDefinition: d.tableDefinition, expected: expectedColumns(spec) }
+      ? { database: d.database, table, managed: d.managedTable, columns: d.columns, tableDefinition: d.tableDefinition, expected: expectedColumns(spec), ...files }
       : { database: d.database, table, managed: false, expected: [], ...other },
   );
 }
@@ -89,7 +99,8 @@ export function judgeTable(spec: PipeTableSpec, actual: readonly ActualColumn[] 
 /** Failures of the bookkeeping tables a consumer writes: absent, or a state table still in an earlier release's shape. */
 function judgeBookkeeping(spec: PipeTableSpec, found: ReadonlyMap<string, ActualColumn[]>): TableOutcome[] {
   const setup = "the operator (or `clickpipes run`) creates it at setup";
-  const missing = [errorTableName(spec.table), LOG_TABLE, STATE_TABLE].filter((t) => !found.has(t)).map((t) => notFound(spec, t, setup));
+  const files = spec.filesTable === true ? [filesTableName(spec.table)] : [];
+  const missing = [errorTableName(spec.table), ...files, LOG_TABLE, STATE_TABLE].filter((t) => !found.has(t)).map((t) => notFound(spec, t, setup));
   const state = found.get(STATE_TABLE);
   if (state === undefined || stateMigrationSql(spec.database, state).length === 0) return missing;
   const message = `table ${spec.database}.${STATE_TABLE} has an earlier release's columns: the operator (or \`clickpipes run\`) migrates it at setup`;
@@ -103,7 +114,7 @@ function byDatabase(specs: readonly PipeTableSpec[]): Map<string, PipeTableSpec[
 }
 
 function tablesToRead(specs: readonly PipeTableSpec[]): string[] {
-  return [...specs.flatMap((s) => [s.table, errorTableName(s.table)]), LOG_TABLE, STATE_TABLE];
+  return [...specs.flatMap((s) => [s.table, errorTableName(s.table), ...(s.filesTable === true ? [filesTableName(s.table)] : [])]), LOG_TABLE, STATE_TABLE];
 }
 
 /**
@@ -131,7 +142,8 @@ async function run(client: SqlRunner, query: string): Promise<void> {
 async function createManaged(client: SqlRunner, spec: PipeTableSpec): Promise<TableOutcome | undefined> {
   let sql: string;
   try {
-    sql = createTableSql({ database: spec.database, table: spec.table, columns: spec.columns ? [...spec.columns] : undefined, tableDefinition: spec.tableDefinition });
+    const opts = spec.deduplicationWindow === undefined ? {} : { deduplicationWindow: spec.deduplicationWindow };
+    sql = createTableSql({ database: spec.database, table: spec.table, columns: spec.columns ? [...spec.columns] : undefined, tableDefinition: spec.tableDefinition }, opts);
   } catch (e) {
     if (e instanceof DdlError) return { ok: false, database: spec.database, table: spec.table, problem: "InvalidSpec", message: e.message };
     throw e;
@@ -166,6 +178,7 @@ export async function createPipeTables(client: SqlRunner, specs: readonly PipeTa
     for (const spec of group) {
       const outcome = invalid.get(spec.table) ?? judgeTable(spec, found.get(spec.table));
       if (outcome.ok) await run(client, errorTableSql(database, spec.table));
+      if (outcome.ok && spec.filesTable === true) await run(client, filesTableSql(database, spec.table));
       outcomes.push(outcome);
     }
   }

@@ -19,6 +19,7 @@
 import { createHash } from "node:crypto";
 import { quoteIdent, quoteString } from "./client.js";
 import { errorTableName, LOG_TABLE, STATE_TABLE } from "./ddl.js";
+import { filesTableName } from "./files-table.js";
 
 export type PipePermissions = { readonly kind: "full" } | { readonly kind: "destinationOnly" } | { readonly kind: "customRole"; readonly role: string };
 
@@ -83,17 +84,19 @@ export function grantsSql(
   db: string,
   tables: readonly string[],
   user: string,
-  opts: { exactlyOnce?: boolean; sourcePrivileges?: readonly string[] } = {},
+  opts: { exactlyOnce?: boolean; sourcePrivileges?: readonly string[]; filesTable?: boolean } = {},
 ): string[] {
   const u = quoteIdent(user);
+  // A file source reads back and records its finished files (files-table.ts), whatever the permissions.
+  const files = opts.filesTable === true ? tables.map((table) => `GRANT INSERT, SELECT ON ${on(db, filesTableName(table))} TO ${u}`) : [];
   // Sources ClickHouse reads itself (object storage: S3, AZURE, URL) need those global privileges.
   const reads = [...(opts.exactlyOnce === true ? exactlyOnceGrants(db, tables, user) : []), ...(opts.sourcePrivileges ?? []).map((p) => `GRANT ${p} ON *.* TO ${u}`)];
   switch (permissions.kind) {
     case "full":
       return [`GRANT ALL ON ${quoteIdent(db)}.* TO ${u}`];
     case "destinationOnly":
-      return [...tables.map((table) => `GRANT INSERT ON ${on(db, table)} TO ${u}`), ...bookkeepingGrants(db, tables, user), ...reads];
+      return [...tables.map((table) => `GRANT INSERT ON ${on(db, table)} TO ${u}`), ...bookkeepingGrants(db, tables, user), ...files, ...reads];
     case "customRole":
-      return [`GRANT ${quoteIdent(permissions.role)} TO ${u}`, `ALTER USER ${u} DEFAULT ROLE ALL`, ...bookkeepingGrants(db, tables, user), ...reads];
+      return [`GRANT ${quoteIdent(permissions.role)} TO ${u}`, `ALTER USER ${u} DEFAULT ROLE ALL`, ...bookkeepingGrants(db, tables, user), ...files, ...reads];
   }
 }

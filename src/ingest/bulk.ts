@@ -10,7 +10,7 @@ import type { Logger } from "./logger.js";
 import type { IngestMetrics } from "./metrics.js";
 import { type RetryOptions, retry } from "./retry.js";
 import { type DestinationSink, type StateRow, chTime } from "./sink.js";
-import type { BulkInsert, BulkResult, BulkStatement, BulkTarget, Checkpoint, Source } from "./source.js";
+import type { BulkInsert, BulkResult, Checkpoint, Source } from "./source.js";
 import { LogType, type SystemLog } from "./system-log.js";
 
 export interface BulkDeps {
@@ -43,14 +43,12 @@ async function run(bulk: BulkInsert, deps: BulkDeps): Promise<number> {
   const insert = deps.sink.insertStatement?.bind(deps.sink);
   if (insert === undefined) throw new Error("this destination sink cannot run bulk statements");
   let reported = false;
-  const counting: ((target: BulkTarget) => BulkStatement) | undefined = bulk.count?.bind(bulk);
   return (
     await retry(
       async () =>
         insert({
           table: deps.table,
           build: (qualified) => bulk.statement({ table: qualified, columns: deps.columns }),
-          ...(counting === undefined ? {} : { count: () => counting({ table: "", columns: deps.columns }) }),
           ...(bulk.settings === undefined ? {} : { settings: bulk.settings }),
           ...(bulk.headers === undefined ? {} : { headers: bulk.headers }),
           ...(bulk.body === undefined ? {} : { body: await bulk.body() }),

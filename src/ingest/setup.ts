@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { ClickPipe } from "../api/index.js";
 import { checkPipeTables, createPipeTables, pipeTableSpecs, type TableOutcome } from "../clickhouse/pipe-tables.js";
+import { sourcePlugin } from "../sources/registry.js";
 import { destinationError } from "./destination-errors.js";
 import { ConfigError, SchemaMismatchError, errorMessage } from "./errors.js";
 import type { Logger } from "./logger.js";
@@ -21,7 +22,7 @@ function specProblem(outcome: Extract<TableOutcome, { ok: false }>): Error {
 }
 
 async function setUpOnce(client: ClickHouseClient, pipe: ClickPipe, mode: SetupMode, tables: readonly string[]): Promise<Map<string, ColumnSpec[]>> {
-  const specs = pipeTableSpecs(pipe.spec, tables);
+  const specs = pipeTableSpecs(pipe.spec, tables, { filesTable: sourcePlugin(pipe.spec)?.capabilities(pipe.spec).filesTable === true });
   let outcomes: TableOutcome[];
   try {
     outcomes = mode === "create" ? await createPipeTables(client, specs) : await checkPipeTables(client, specs);

@@ -117,8 +117,6 @@ export interface BulkInsert {
    * never into the statement's text.
    */
   statement(target: BulkTarget): BulkStatement;
-  /** A `SELECT count()` of what the statement moves, for when ClickHouse's summary reports no rows. */
-  count?(target: BulkTarget): BulkStatement;
   readonly settings?: Readonly<Record<string, string | number>>;
   /** Data sent with the statement, opened afresh for each attempt. */
   readonly body?: () => Promise<NodeJS.ReadableStream>;

@@ -60,6 +60,11 @@ function pipeTables(pipe: ClickPipe): string[] {
   return sourcePlugin(pipe.spec)?.tables(pipe.spec) ?? (table === undefined ? [] : [table]);
 }
 
+/** The source records its finished files in a table of its own (object storage). */
+function filesTableOf(pipe: ClickPipe): boolean {
+  return sourcePlugin(pipe.spec)?.capabilities(pipe.spec).filesTable === true;
+}
+
 /** The ClickHouse failures that say "this spec cannot work here" rather than "try later". */
 function blockerFor(step: string, error: ClickHouseError, pipe: ClickPipe): Blocker {
   const d = pipe.spec.destination;
@@ -133,7 +138,7 @@ export class ClickHouseOps {
     try {
       const tables = pipeTables(pipe);
       if (tables.length === 0) return { ok: false, blocker: { on: "destination", reason: ConditionReason.InvalidSpec, message: "spec.destination.table is required for this source" } };
-      const blocker = tablesBlocker(await createPipeTables(this.counted(endpoint), pipeTableSpecs(pipe.spec, tables, { sourceShaped: sourcePlugin(pipe.spec)?.prepareDestination !== undefined })));
+      const blocker = tablesBlocker(await createPipeTables(this.counted(endpoint), pipeTableSpecs(pipe.spec, tables, { sourceShaped: sourcePlugin(pipe.spec)?.prepareDestination !== undefined, filesTable: filesTableOf(pipe) })));
       if (blocker) return { ok: false, blocker };
       step = "user";
       return { ok: true, grants: await this.user(pipe, endpoint, password, tables, previousGrants) };
@@ -153,7 +158,7 @@ export class ClickHouseOps {
   private async user(pipe: ClickPipe, endpoint: Endpoint, password: string, tables: readonly string[], previousGrants: string | undefined): Promise<string> {
     const d = pipe.spec.destination;
     const user = clickhouseUserName(pipe);
-    const grants = grantsSql(permissionsOf(pipe), d.database, tables, user, { exactlyOnce: pipe.spec.settings.exactlyOnce, sourcePrivileges: sourcePlugin(pipe.spec)?.sourcePrivileges?.(pipe.spec) ?? [] });
+    const grants = grantsSql(permissionsOf(pipe), d.database, tables, user, { exactlyOnce: pipe.spec.settings.exactlyOnce, sourcePrivileges: sourcePlugin(pipe.spec)?.sourcePrivileges?.(pipe.spec) ?? [], filesTable: filesTableOf(pipe) });
     const fingerprint = grantsFingerprint(grants);
     if (previousGrants !== undefined && previousGrants !== fingerprint) await this.command(endpoint, dropUserSql(user), "user");
     await this.command(endpoint, createUserSql(user, password, d.database), "user");

@@ -39,6 +39,18 @@ export interface SourceCapabilities {
    * what they cannot (a CDC slot's retained WAL on the source's disk). Default: false.
    */
   readonly watchedByProbe?: boolean;
+  /**
+   * The source records each finished file in `<table>_clickpipes_archive` (object storage):
+   * the operator and `clickpipes run` create it, and the pipe's user may insert and select
+   * it. Its managed table gets a deduplication window for per-file insert tokens. Default: false.
+   */
+  readonly filesTable?: boolean;
+  /**
+   * The source reloads its tables on a resync (annotation clickpipes.io/resync): into
+   * `<table>_resync`, swapped in when complete. Default: false (the operator refuses the
+   * annotation on status).
+   */
+  readonly resync?: boolean;
 }
 
 /** A column a source fills from the record itself rather than from its decoded value (`_offset`, `_key`...). */

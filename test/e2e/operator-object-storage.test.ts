@@ -85,6 +85,8 @@ describe.skipIf(!enabled)("operator: one-shot object storage pipe", () => {
     expect(await count(ch, `SELECT count() FROM default.${table}`)).toBe(605);
     expect(await count(ch, `SELECT uniqExact(_file) FROM default.${table}`)).toBe(7);
     expect(await count(ch, `SELECT count() FROM default.${table}_clickpipes_error WHERE source_position = 'logs/z/bad.json:6'`)).toBe(1);
+    // The table of ingested files, written by the consumer as the pipe's own ClickHouse user (its grants).
+    expect(await count(ch, `SELECT count() FROM default.${table}_clickpipes_archive WHERE pipe = '${pipeKey}' AND status = 'done'`)).toBe(7);
     await waitFor("status rows and errors equal to the tables", async () => {
       const p = await getPipe(env, ns, name);
       const rows = await count(ch, `SELECT sum(rows) FROM default.clickpipes_state WHERE pipe = '${pipeKey}'`);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, type ClickHouseClient, ClickHouseError } from "@clickhouse/client";
@@ -135,6 +135,35 @@ describe("clickhouse front: data round trip", () => {
     expect((await json.json<{ id: number }>()).data).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
   });
 
+  it("reports the rows an INSERT ... SELECT or VALUES wrote in X-ClickHouse-Summary, its parameters bound once", async () => {
+    await client.command({ query: `CREATE TABLE ${db}.selected (id UInt64, s String) ENGINE = MergeTree ORDER BY id` });
+    const odd = "it's a\ttab\\";
+    const sel = await client.command({
+      query: `INSERT INTO ${db}.selected SELECT number, {s:String} FROM numbers({n:UInt32}) WHERE number % 2 = 0`,
+      query_params: { n: 10, s: odd },
+    });
+    expect(sel.summary).toMatchObject({ written_rows: "5", read_rows: "5" });
+    expect(Number(sel.summary?.written_bytes)).toBeGreaterThan(0);
+    const values = await client.command({ query: `INSERT INTO ${db}.selected VALUES (100, 'v'), (101, 'w')` });
+    expect(values.summary?.written_rows).toBe("2");
+    const none = await client.command({ query: `INSERT INTO ${db}.selected SELECT number, 'x' FROM numbers(3) WHERE number > 5` });
+    expect(none.summary?.written_rows).toBe("0");
+    const rs = await client.query({ query: `SELECT count() AS c, countIf(s = {s:String}) AS odd FROM ${db}.selected`, query_params: { s: odd }, format: "JSONEachRow" });
+    expect(await rs.json()).toEqual([{ c: "7", odd: "5" }]);
+    // INSERTs with parameters run side by side, each with its own values.
+    await client.command({ query: `CREATE TABLE ${db}.tagged (tag String, n UInt64) ENGINE = MergeTree ORDER BY n` });
+    const tags = ["a", "b", "c", "d", "e"];
+    const written = await Promise.all(
+      tags.map((tag, i) => client.command({ query: `INSERT INTO ${db}.tagged SELECT {tag:String}, number FROM numbers({n:UInt32})`, query_params: { tag, n: 1000 * (i + 1) } })),
+    );
+    expect(written.map((w) => w.summary?.written_rows)).toEqual(["1000", "2000", "3000", "4000", "5000"]);
+    const perTag = await client.query({ query: `SELECT tag, count() AS c FROM ${db}.tagged GROUP BY tag ORDER BY tag`, format: "JSONEachRow" });
+    expect(await perTag.json()).toEqual(tags.map((tag, i) => ({ tag, c: String(1000 * (i + 1)) })));
+    // A parameter bound for one INSERT is not left on the engine's connections for the next query.
+    const unset = await Promise.all([1, 2, 3].map(() => clickhouseError(client.query({ query: "SELECT {n:UInt32} AS n", format: "JSONEachRow" }))));
+    for (const err of unset) expect(err.type).toBe("UNKNOWN_QUERY_PARAMETER");
+  });
+
   it("inserts through the query URL parameter with settings, and through exec with a values stream", async () => {
     await client.command({ query: `CREATE TABLE ${db}.urlins (id UInt32, ts DateTime) ENGINE = MergeTree ORDER BY id` });
     await client.insert({
@@ -232,6 +261,31 @@ describe("clickhouse front: protocol", () => {
     const raw = await fetch(`${url}/?enable_http_compression=1`, { method: "POST", headers: { Authorization: auth, "Accept-Encoding": "gzip" }, body: "SELECT number FROM numbers(1000) FORMAT TSV" });
     expect(raw.headers.get("content-encoding")).toBe("gzip");
     expect((await raw.text()).split("\n").length).toBe(1001);
+  });
+
+  it("decodes zstd request bodies of several frames, and refuses a corrupt one with ZSTD_DECODER_FAILED", async () => {
+    await client.command({ query: `CREATE TABLE ${db}.zs (id UInt32, s String) ENGINE = MergeTree ORDER BY id` });
+    // The engine makes the frames (Node 20 cannot): two files, sent back to back as one body.
+    const dir = mkdtempSync(join(tmpdir(), "front-zstd-"));
+    try {
+      const frames: Buffer[] = [];
+      for (const [i, from] of [0, 1000].entries()) {
+        const path = join(dir, `part-${i}.json.zst`);
+        await client.command({ query: `INSERT INTO FUNCTION file('${path}', 'JSONEachRow', 'id UInt32, s String', 'zstd') SELECT number, repeat('z', number % 50) FROM numbers(${from}, 1000)` });
+        frames.push(readFileSync(path));
+      }
+      const { Readable } = await import("node:stream");
+      const send = (body: Buffer) => client.exec({ query: `INSERT INTO ${db}.zs FORMAT JSONEachRow`, values: Readable.from([body]), http_headers: { "Content-Encoding": "zstd" } });
+      const res = await send(Buffer.concat(frames));
+      for await (const chunk of res.stream) void chunk;
+      expect(res.summary?.written_rows).toBe("2000");
+      const rs = await client.query({ query: `SELECT count() AS c, sum(length(s)) AS l FROM ${db}.zs`, format: "JSONEachRow" });
+      expect(await rs.json()).toEqual([{ c: "2000", l: String(2 * 20 * 1225) }]);
+      const corrupt = Buffer.concat([(frames[0] as Buffer).subarray(0, 40), Buffer.alloc(64, 0xff)]);
+      expect((await clickhouseError(send(corrupt))).type).toBe("ZSTD_DECODER_FAILED");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("restores a server's defaults instead of clickhouse-local's", async () => {

@@ -197,13 +197,14 @@ export async function provisionPipe(admin: ClickHouseClient, pipe: ClickPipe): P
   const plugin = sourcePlugin(pipe.spec);
   if (plugin === undefined) throw new Error(`no plugin for ${JSON.stringify(Object.keys(pipe.spec.source))}`);
   const tables = plugin.tables(pipe.spec);
-  const outcomes = await createPipeTables(admin, pipeTableSpecs(pipe.spec, tables));
+  const filesTable = plugin.capabilities(pipe.spec).filesTable === true;
+  const outcomes = await createPipeTables(admin, pipeTableSpecs(pipe.spec, tables, { filesTable }));
   const failed = outcomes.find((o) => !o.ok);
   if (failed !== undefined) throw new Error(`setup failed: ${JSON.stringify(failed)}`);
   const user = pipeUserName(`${pipe.metadata.namespace ?? "default"}/${pipe.metadata.name}`);
   const password = randomBytes(12).toString("hex");
   const db = pipe.spec.destination.database;
-  for (const sql of [createUserSql(user, password, db), setPasswordSql(user, password), ...grantsSql({ kind: "destinationOnly" }, db, tables, user)]) {
+  for (const sql of [createUserSql(user, password, db), setPasswordSql(user, password), ...grantsSql({ kind: "destinationOnly" }, db, tables, user, { filesTable, sourcePrivileges: plugin.sourcePrivileges?.(pipe.spec) ?? [] })]) {
     await admin.command({ query: sql });
   }
   return { user, password };

@@ -6,25 +6,15 @@
  * a table with a deduplication window); 2 replicas never ingest one file twice.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Consumer, clickhouse, count, queryRows, startConsumer, stopConsumer, uniqueName, waitFor } from "./ingest-helpers.js";
-import { type TestStore, storeAvailable, testStore, writeObjectPipeFile } from "./object-storage-helpers.js";
+import { clickhouse, count, queryRows, startConsumer, stopConsumer, uniqueName, waitFor } from "./ingest-helpers.js";
+import { type TestStore, idLines, logSoFar, storeAvailable, testStore, writeObjectPipeFile } from "./object-storage-helpers.js";
 
 const env = inject("stackEnv");
 const enabled = storeAvailable(env, "s3");
 const ch = clickhouse(env);
 const db = uniqueName("os_cont");
 let store: TestStore;
-
-function lines(base: number, n: number): string {
-  return Array.from({ length: n }, (_, i) => JSON.stringify({ id: base + i, name: `n${base + i}` })).join("\n") + "\n";
-}
-
-/** The consumer's log so far ("" until its file exists). */
-function logOf(c: Consumer): string {
-  return existsSync(c.logFile) ? c.log() : "";
-}
 
 /** A table that deduplicates retried inserts (Replicated/SharedMergeTree do by default; a plain MergeTree needs the window). */
 async function dedupTable(table: string): Promise<void> {
@@ -61,17 +51,17 @@ afterAll(async () => {
 describe.skipIf(!enabled)("object storage continuous (S3 server)", () => {
   it("ingests files added while running, in lexical order, and not a key before the last one", async () => {
     await dedupTable("ordered");
-    await store.put("ordered/2024/01/f001.json", lines(100, 10));
+    await store.put("ordered/2024/01/f001.json", idLines(100, 10));
     const consumer = startConsumer(pipeFile("ordered", "ordered", "ordered"));
     try {
       await waitFor("the first file", async () => (await count(ch, `SELECT count() FROM ${db}.ordered`)) === 10, 60_000, consumer);
-      await store.put("ordered/2024/02/f003.json", lines(300, 10));
-      await store.put("ordered/2024/01/f002.json", lines(200, 10));
-      await store.put("ordered/2024/03/f004.json", lines(400, 10));
+      await store.put("ordered/2024/02/f003.json", idLines(300, 10));
+      await store.put("ordered/2024/01/f002.json", idLines(200, 10));
+      await store.put("ordered/2024/03/f004.json", idLines(400, 10));
       await waitFor("the 3 added files", async () => (await count(ch, `SELECT count() FROM ${db}.ordered`)) === 40, 60_000, consumer);
       // Lexically before the last ingested key: ClickPipes' continuous mode never takes it.
-      await store.put("ordered/2024/02/f000.json", lines(900, 10));
-      await store.put("ordered/2024/04/f005.json", lines(500, 10));
+      await store.put("ordered/2024/02/f000.json", idLines(900, 10));
+      await store.put("ordered/2024/04/f005.json", idLines(500, 10));
       await waitFor("f005", async () => (await count(ch, `SELECT count() FROM ${db}.ordered`)) >= 50, 60_000, consumer);
       expect(await stopConsumer(consumer)).toBe(0);
     } finally {
@@ -79,10 +69,7 @@ describe.skipIf(!enabled)("object storage continuous (S3 server)", () => {
     }
     expect(await count(ch, `SELECT count() FROM ${db}.ordered`)).toBe(50);
     expect(await count(ch, `SELECT countIf(id >= 900) FROM ${db}.ordered`)).toBe(0);
-    const order = await queryRows<{ key: string }>(
-      ch,
-      `SELECT source_position AS key FROM ${db}.clickpipes_state WHERE pipe = 'test/ordered' AND position LIKE 'done:%' GROUP BY key ORDER BY min(last_insert_time), key`,
-    );
+    const order = await queryRows<{ key: string }>(ch, `SELECT path AS key FROM ${db}.ordered_clickpipes_archive WHERE pipe = 'test/ordered' AND status = 'done' ORDER BY time, path`);
     expect(order.map((r) => r.key)).toEqual(["ordered/2024/01/f001.json", "ordered/2024/01/f002.json", "ordered/2024/02/f003.json", "ordered/2024/03/f004.json", "ordered/2024/04/f005.json"]);
   }, 240_000);
 
@@ -94,12 +81,12 @@ describe.skipIf(!enabled)("object storage continuous (S3 server)", () => {
               SELECT number, concat('name-', toString(number)) FROM numbers(${big}) SETTINGS s3_truncate_on_insert = 1`,
       query_params: { url: `${env.S3_ENDPOINT}/${store.bucket}/killed/a-big.json.gz`, k: env.S3_ACCESS_KEY_ID, s: env.S3_SECRET_ACCESS_KEY },
     });
-    await store.put("killed/b-small.json", lines(10_000_000, 100));
+    await store.put("killed/b-small.json", idLines(10_000_000, 100));
     const file = pipeFile("killed", "killed", "killed");
     const first = startConsumer(file);
     try {
       // Killed as soon as it consumes: the big file's insert (seconds long) is in flight.
-      while (!logOf(first).includes('"consuming"')) await new Promise((r) => setTimeout(r, 20));
+      while (!logSoFar(first).includes('"consuming"')) await new Promise((r) => setTimeout(r, 20));
       first.child.kill("SIGKILL");
       await first.exited;
     } finally {
@@ -108,7 +95,7 @@ describe.skipIf(!enabled)("object storage continuous (S3 server)", () => {
     expect(first.log()).not.toContain('"key":"killed/a-big.json.gz","status":"inserted"');
     const second = startConsumer(file);
     try {
-      await waitFor("both files after the restart", () => Promise.resolve(logOf(second).includes('"key":"killed/b-small.json","status":"inserted"')), 180_000, second);
+      await waitFor("both files after the restart", () => Promise.resolve(logSoFar(second).includes('"key":"killed/b-small.json","status":"inserted"')), 180_000, second);
       expect(await stopConsumer(second)).toBe(0);
     } finally {
       await stopConsumer(second, "SIGKILL");
@@ -120,12 +107,12 @@ describe.skipIf(!enabled)("object storage continuous (S3 server)", () => {
   it("2 replicas split the files and never ingest one twice", async () => {
     // No deduplication window here: a file ingested twice would show as duplicate rows.
     await ch.command({ query: `CREATE TABLE ${db}.split (id UInt64, name String, _file String) ENGINE = MergeTree ORDER BY id` });
-    for (let i = 0; i < 12; i++) await store.put(`split/d${i % 3}/f${String(i).padStart(2, "0")}.json`, lines(i * 1000, 25));
+    for (let i = 0; i < 12; i++) await store.put(`split/d${i % 3}/f${String(i).padStart(2, "0")}.json`, idLines(i * 1000, 25));
     const file = pipeFile("split", "split", "split");
     const replicas = [0, 1].map((index) => startConsumer(file, { CLICKPIPES_REPLICAS: "2", CLICKPIPES_REPLICA_INDEX: String(index) }));
     try {
       await waitFor("12 files", async () => (await count(ch, `SELECT count() FROM ${db}.split`)) >= 300, 120_000, replicas[0]);
-      for (let i = 12; i < 16; i++) await store.put(`split/d9/f${i}.json`, lines(i * 1000, 25));
+      for (let i = 12; i < 16; i++) await store.put(`split/d9/f${i}.json`, idLines(i * 1000, 25));
       await waitFor("16 files", async () => (await count(ch, `SELECT count() FROM ${db}.split`)) >= 400, 120_000, replicas[1]);
       for (const r of replicas) expect(await stopConsumer(r)).toBe(0);
     } finally {
@@ -133,10 +120,10 @@ describe.skipIf(!enabled)("object storage continuous (S3 server)", () => {
     }
     expect(await count(ch, `SELECT count() FROM ${db}.split`)).toBe(400);
     expect(await count(ch, `SELECT uniqExact(id) FROM ${db}.split`)).toBe(400);
-    // Each file once in the record of ingested files: one done row per key, 25 rows each.
+    // Each file once in the table of ingested files: one done row per key, 25 rows each.
     const perFile = await queryRows<{ key: string; batches: string; rows: string }>(
       ch,
-      `SELECT source_position AS key, toString(sum(batches)) AS batches, toString(sum(rows)) AS rows FROM ${db}.clickpipes_state WHERE pipe = 'test/split' GROUP BY key`,
+      `SELECT path AS key, toString(count()) AS batches, toString(sum(rows)) AS rows FROM ${db}.split_clickpipes_archive WHERE pipe = 'test/split' AND status = 'done' GROUP BY key`,
     );
     expect(perFile).toHaveLength(16);
     for (const f of perFile) expect([f.key, f.batches, f.rows]).toEqual([f.key, "1", "25"]);

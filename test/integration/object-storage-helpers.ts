@@ -4,7 +4,7 @@
  * pipe, and the fixture files the suites ingest, made by the ClickHouse engine itself
  * (Parquet, Avro, zstd) or by hand (the malformed lines).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -14,6 +14,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { Storage } from "@google-cloud/storage";
 import { stringify } from "yaml";
 import type { StackEnv } from "../helpers/stack-clients.js";
+import type { Consumer } from "./ingest-helpers.js";
 
 export type StoreKind = "s3" | "dospaces" | "gcs" | "azureblobstorage";
 
@@ -219,4 +220,14 @@ export async function fixtureSet(ch: ClickHouseClient, env: StackEnv, scratchBuc
     [`${folder}/csv/z/4.csv:6`, badCsv[5]],
   ]);
   return { files, rows: { json: 38, csv: 39, tsv: 40, parquet: 40, avro: 40 }, errors };
+}
+
+/** `n` JSONEachRow lines `{id, name}` from id `base`. */
+export function idLines(base: number, n: number): string {
+  return Array.from({ length: n }, (_, i) => JSON.stringify({ id: base + i, name: `n${base + i}` })).join("\n") + "\n";
+}
+
+/** A consumer's log so far ("" until its file exists). */
+export function logSoFar(c: Consumer): string {
+  return existsSync(c.logFile) ? c.log() : "";
 }

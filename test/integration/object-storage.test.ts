@@ -86,9 +86,13 @@ describe.each(["s3", "dospaces", "gcs", "azureblobstorage"] as const)("object st
     expect(errors.map((e) => [e.source_position, e.raw_message])).toEqual([...fixtures.errors].sort(([a], [b]) => (a < b ? -1 : 1)));
     const completed = await count(ch, `SELECT count() FROM ${db}.clickpipes_log WHERE error_type = 'PHASE' AND message = 'Completed'`);
     expect(completed).toBe(FORMATS.length);
-    // The record of ingested files: one state row per file, its rows, and done.
-    const state = await queryRows<{ rows: string; done: string }>(ch, `SELECT toString(sum(rows)) AS rows, toString(countIf(position LIKE 'done:%')) AS done FROM ${db}.clickpipes_state`);
-    expect(state[0]).toEqual({ rows: "197", done: "20" });
+    expect(await count(ch, `SELECT sum(rows) FROM ${db}.clickpipes_state`)).toBe(197);
+    // The table of ingested files: each file once, done, with its rows (a file with malformed lines counts them too: 3 more).
+    const record = await queryRows<{ files: string; rows: string; done: string }>(
+      ch,
+      `SELECT toString(uniqExact(path)) AS files, toString(sum(rows)) AS rows, toString(countIf(status = 'done')) AS done FROM ${db}.events_clickpipes_archive`,
+    );
+    expect(record[0]).toEqual({ files: "20", rows: "200", done: "20" });
   }, 300_000);
 });
 
@@ -115,8 +119,8 @@ describe.skipIf(!s3Up)("object storage on the S3 server: failed files and the co
     expect(await runPipe(loadRunFile(file), { httpPort: 0, setup: "create", exitOnCompletion: true, shutdownMs: 5_000 })).toBe(0);
     expect(await count(ch, `SELECT count() FROM ${db}.pq`)).toBe(20);
     expect(await count(ch, `SELECT count() FROM ${db}.clickpipes_log WHERE error_type = 'SOURCE_ERROR' AND message LIKE '%pq/b-corrupt.parquet%'`)).toBe(1);
-    const positions = await queryRows<{ key: string; position: string }>(ch, `SELECT source_position AS key, anyLast(position) AS position FROM ${db}.clickpipes_state GROUP BY key ORDER BY key`);
-    expect(positions.map((p) => [p.key, p.position.split(":")[0]])).toEqual([["pq/a.parquet", "done"], ["pq/b-corrupt.parquet", "failed"], ["pq/c.parquet", "done"]]);
+    const files = await queryRows<{ path: string; status: string; rows: string }>(ch, `SELECT path, status, toString(rows) AS rows FROM ${db}.pq_clickpipes_archive ORDER BY path`);
+    expect(files.map((f) => [f.path, f.status, f.rows])).toEqual([["pq/a.parquet", "done", "10"], ["pq/b-corrupt.parquet", "failed", "0"], ["pq/c.parquet", "done", "10"]]);
     expect(await count(ch, `SELECT count() FROM ${db}.clickpipes_log WHERE error_type = 'PHASE' AND message = 'Completed'`)).toBe(1);
   });
 

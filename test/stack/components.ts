@@ -15,6 +15,7 @@ export const componentLoaders: Record<string, () => Promise<Component>> = {
   gcs: async () => (await import("./gcs.js")).gcs,
   azure: async () => (await import("./azure.js")).azure,
   "schema-registry": async () => (await import("./schema-registry.js")).schemaRegistry,
+  sqs: async () => (await import("./sqs.js")).sqs,
   postgres: async () => (await import("./postgres.js")).postgres,
   sshd: async () => (await import("./sshd.js")).sshd,
   mariadb: async () => (await import("./mariadb.js")).mariadb,

@@ -1,8 +1,12 @@
 /**
- * Which files a consumer ingests next (Pure). A file's position in the checkpoint store
- * (stream: its key) says where it stands: `done:<etag>`, `failed:<etag>` or
- * `skipped:<size>` (finished, never again), or a line number (its malformed-line path is
- * part-way; resume after it). Replicas split the files by a stable hash of the key.
+ * Which files a consumer ingests next (Pure). Finished files come from the table of
+ * ingested files (files-record.ts) as `done`/`failed`/`skipped`. The checkpoint store keeps
+ * one stream per replica, `files/<index>`, whose position is `<status>:<key>` of the file
+ * finished last: for a continuous pipe, which goes in lexical order one file at a time, the
+ * key to resume after, which outlives the files table's 7-day TTL. A file's own stream (its
+ * key) holds a line number while its malformed-line path is part-way (resume after it);
+ * releases before the files table kept `done:<etag>` there, still read as finished.
+ * Replicas split the files by a stable hash of the key.
  */
 import type { ObjectInfo } from "./store.js";
 
@@ -10,10 +14,21 @@ import type { ObjectInfo } from "./store.js";
 export const MAX_FILE_BYTES = 10 * 1024 ** 3;
 
 export const Position = {
-  done: (etag: string): string => `done:${etag}`,
-  failed: (etag: string): string => `failed:${etag}`,
-  skipped: (size: number): string => `skipped:${size}`,
+  done: (key: string): string => `done:${key}`,
+  failed: (key: string): string => `failed:${key}`,
+  skipped: (key: string): string => `skipped:${key}`,
 } as const;
+
+/** The replica's stream in the checkpoint store: the last finished key. */
+export function resumeStream(replica: number): string {
+  return `files/${replica}`;
+}
+
+/** The key of a resume stream's position (`<status>:<key>`), or undefined. */
+export function resumeKey(position: string | undefined): string | undefined {
+  const m = position === undefined ? null : /^(?:done|failed|skipped):(.*)$/s.exec(position);
+  return m === null ? undefined : m[1];
+}
 
 export function isFinished(position: string | undefined): boolean {
   return position !== undefined && /^(done|failed|skipped):/.test(position);
@@ -38,6 +53,8 @@ export interface PlanOptions {
   readonly replica: { readonly index: number; readonly count: number };
   /** Continuous pipes take only keys after the last finished one, in lexical order, as ClickPipes does. */
   readonly continuous: boolean;
+  /** Continuous: the key the replica's resume stream holds (finished files may have left the files table). */
+  readonly after?: string;
   readonly maxBytes?: number;
 }
 
@@ -50,8 +67,8 @@ export interface Plan {
 
 export function planFiles(listing: readonly ObjectInfo[], positions: ReadonlyMap<string, string>, opts: PlanOptions): Plan {
   const mine = listing.filter((f) => replicaOf(f.key, opts.replica.count) === opts.replica.index).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  let after: string | undefined;
-  if (opts.continuous) for (const f of mine) if (isFinished(positions.get(f.key))) after = f.key;
+  let after = opts.continuous ? opts.after : undefined;
+  if (opts.continuous) for (const f of mine) if (isFinished(positions.get(f.key)) && (after === undefined || f.key > after)) after = f.key;
   const open = mine.filter((f) => !isFinished(positions.get(f.key)) && (after === undefined || f.key > after));
   const limit = opts.maxBytes ?? MAX_FILE_BYTES;
   return { todo: open.filter((f) => f.size <= limit), oversized: open.filter((f) => f.size > limit) };

@@ -1,10 +1,12 @@
 import { MAX_REPLICAS, type ClickPipeSpec, type ObjectStorageSource, parseDuration, pipeId, secretReferences } from "../../api/index.js";
 import { ConfigError } from "../../ingest/errors.js";
 import type { SourcePlugin } from "../plugin.js";
-import { storeAuth } from "./auth.js";
+import { awsCredentials, storeAuth } from "./auth.js";
+import { clickhouseFilesRecord } from "./files-record.js";
 import { compileGlob } from "./glob.js";
 import { parseLocation } from "./location.js";
 import { probeObjectStorage } from "./probe.js";
+import { queueRegion, sqsQueue } from "./queue.js";
 import { ObjectStorageRecordSource } from "./source.js";
 import { VIRTUAL_COLUMN_NAMES } from "./statement.js";
 import { openStore } from "./stores.js";
@@ -54,6 +56,7 @@ export function objectStoragePluginWith(options: ObjectStoragePluginOptions = {}
       lagUnit: "bytes",
       positions: "checkpointStore",
       replicaIdentity: "index",
+      filesTable: true,
     }),
     virtualColumns: OBJECT_STORAGE_VIRTUAL_COLUMNS,
     secretReferences: (spec) => secretReferences(spec).filter((r) => r.path.startsWith("spec.source.")),
@@ -65,7 +68,19 @@ export function objectStoragePluginWith(options: ObjectStoragePluginOptions = {}
       const spec = ctx.pipe.spec;
       const source = objectStorageSpec(spec);
       const location = parseLocation(source);
-      const store = openStore(source, location, storeAuth(ctx.pipe, source, ctx.secrets));
+      const auth = storeAuth(ctx.pipe, source, ctx.secrets);
+      const store = openStore(source, location, auth);
+      const region = queueRegion(source.queueUrl ?? "", location.region ?? "us-east-1");
+      const queue = source.queueUrl === undefined ? undefined : sqsQueue(source.queueUrl, region, awsCredentials(auth, region), ctx.logger);
+      const files = clickhouseFilesRecord({
+        pipe: pipeId(ctx.pipe),
+        database: spec.destination.database,
+        table: spec.destination.table ?? "",
+        clickhouse: ctx.clickhouse,
+        checkpoints: ctx.checkpoints,
+        logger: ctx.logger,
+        signal: ctx.signal,
+      });
       const mappings = new Map((spec.fieldMappings ?? []).map((m) => [m.destinationField, m.sourceField]));
       const virtual = new Set<string>(VIRTUAL_COLUMN_NAMES);
       const lineColumns = (spec.destination.columns ?? []).filter((c) => !virtual.has(c.name)).map((c) => mappings.get(c.name) ?? c.name);
@@ -78,6 +93,8 @@ export function objectStoragePluginWith(options: ObjectStoragePluginOptions = {}
         checkpoints: ctx.checkpoints,
         logger: ctx.logger,
         onFatal: ctx.onFatal,
+        files,
+        ...(queue === undefined ? {} : { queue }),
       });
     },
   };

@@ -9,7 +9,7 @@
 import type { ClickPipeSpec, ObjectStorageSource } from "../../api/index.js";
 import type { BulkInsert, BulkTarget } from "../../ingest/source.js";
 import { clickhouseCompression, contentEncoding, fileCompression, isLineFormat } from "./formats.js";
-import { Position } from "./plan.js";
+import { Position, resumeStream } from "./plan.js";
 import { type FileFacts, fileColumns, fileStructure, insertSelect, querySettings, virtualParams } from "./statement.js";
 import type { ObjectInfo, ObjectStore } from "./store.js";
 
@@ -22,6 +22,8 @@ export interface TransferContext {
   readonly source: ObjectStorageSource;
   readonly spec: Pick<ClickPipeSpec, "settings" | "fieldMappings">;
   readonly transfer: Transfer;
+  /** The checkpoint stream each finished file's position goes to (plan.ts resumeStream); default replica 0's. */
+  readonly stream?: string;
 }
 
 function facts(ctx: TransferContext, file: ObjectInfo): FileFacts {
@@ -31,12 +33,12 @@ function facts(ctx: TransferContext, file: ObjectInfo): FileFacts {
 function common(ctx: TransferContext, file: ObjectInfo): Omit<BulkInsert, "statement"> {
   const lines = isLineFormat(ctx.source.format);
   return {
-    stream: file.key,
-    position: Position.done(file.etag),
+    stream: ctx.stream ?? resumeStream(0),
+    position: Position.done(file.key),
     bytes: file.size,
     // A malformed line is isolated by the record path; a refused Parquet/Avro file is marked failed and the pipe goes on.
     onRefused: lines ? "return" : "skip",
-    skippedPosition: Position.failed(file.etag),
+    skippedPosition: Position.failed(file.key),
     settings: querySettings(ctx.spec.settings, `${ctx.pipe}:${file.key}:${file.etag}`),
   };
 }
@@ -55,7 +57,6 @@ export async function fileBulk(ctx: TransferContext, file: ObjectInfo): Promise<
         query: insertSelect(target, mappings, pulled.sql),
         params: { ...pulled.params, ...virtuals, structure: fileStructure(target, mappings) },
       }),
-      count: (target: BulkTarget) => ({ query: `SELECT count() FROM ${pulled.sql}`, params: { ...pulled.params, structure: fileStructure(target, mappings) } }),
     };
   }
   const encoding = contentEncoding(compression);

@@ -5,7 +5,7 @@
  * of their own. Calls run on libuv's thread pool, so the event loop stays free for /ping.
  */
 import type { EngineProbe } from "./authorize.js";
-import type { ChdbNative, NativeConnection } from "./native.js";
+import type { ChdbNative, NativeConnection, NativeInsertResult } from "./native.js";
 import { toFrontError } from "./errors.js";
 import { needsInfile, withInfile } from "./infile.js";
 import { SettingsState, setStatement } from "./settings-state.js";
@@ -38,6 +38,8 @@ export interface QueryOutput {
   readonly format: string;
   readonly summary: Summary;
 }
+
+const NO_DATA = Buffer.alloc(0);
 
 const LINE_FORMATS = /^(JSONEachRow|JSONStringsEachRow|JSONCompactEachRow|JSONCompactStringsEachRow|TabSeparated|TSV|CSV|JSONLines|NDJSON)/i;
 
@@ -155,6 +157,14 @@ export class Engine {
       summary.written_rows = String(r.rowsWritten);
       summary.written_bytes = String(r.bytesWritten);
       body = Buffer.alloc(0);
+    } else if (input.statement.kind === "insert") {
+      const r = await this.insertWithoutData(conn, input.statement.sql, input.params);
+      summary.written_rows = String(r.rowsWritten);
+      summary.written_bytes = String(r.bytesWritten);
+      // chDB reports only what an INSERT wrote; a server's read_rows count what its SELECT read, the same unless it filters (docs/design/clickhouse-front.md).
+      summary.read_rows = summary.written_rows;
+      summary.read_bytes = summary.written_bytes;
+      body = Buffer.alloc(0);
     } else {
       const r = await this.query(conn, input.statement.sql, input.defaultFormat, input.params);
       summary.read_rows = String(r.rowsRead);
@@ -193,6 +203,28 @@ export class Engine {
   private query(conn: EngineConnection, sql: string, format: string, params: Readonly<Record<string, string>>): Promise<{ bytes: Uint8Array; rowsRead: number; bytesRead: number }> {
     if (Object.keys(params).length === 0) return this.native.QueryAsyncConnection(conn.handle, sql, format);
     return this.paramLock.run(() => this.native.QueryAsyncConnection(conn.handle, sql, format, { ...params }));
+  }
+
+  /**
+   * An INSERT whose rows come from the statement itself (`INSERT ... SELECT`, `VALUES`): chDB's
+   * query call reports only result rows, its insert call the rows written, so the statement
+   * runs as an insert with no data. That call binds no parameters: they are set on the
+   * connection (`SET param_x = 'text'`, the text a bound parameter has), and cleared after
+   * by a bound query, which leaves none behind. Only that bound query takes the binding
+   * lock: parameters SET on one connection are neither seen nor cleared by bindings on
+   * another, so INSERTs with parameters run concurrently, as on a server (held for the
+   * whole insert, the lock ran a pipe's files one at a time).
+   */
+  private async insertWithoutData(conn: EngineConnection, sql: string, params: Readonly<Record<string, string>>): Promise<NativeInsertResult> {
+    const run = (): Promise<NativeInsertResult> => this.native.InsertRawAsyncConnection(conn.handle, sql, NO_DATA, false);
+    const entries = Object.entries(params);
+    if (entries.length === 0) return run();
+    await this.native.QueryAsyncConnection(conn.handle, `SET ${entries.map(([k, v]) => `${quoteIdentifier(`param_${k}`)} = ${quoteString(v)}`).join(", ")}`, "TabSeparated");
+    try {
+      return await run();
+    } finally {
+      await this.paramLock.run(() => this.native.QueryAsyncConnection(conn.handle, "SELECT 1", "TabSeparated", { clear: "1" }));
+    }
   }
 
   private async text(conn: EngineConnection, sql: string): Promise<string> {

@@ -15,6 +15,7 @@ import type { Engine, EngineConnection, QueryInput, QueryOutput } from "./engine
 import { errorBody, FrontError, httpStatusFor, toFrontError } from "./errors.js";
 import { parseCredentials, parseMultipart, parseRequest, type FrontRequest } from "./request.js";
 import type { Sessions } from "./sessions.js";
+import { createZstdDecoder } from "./zstd.js";
 import { parseStatement, type ParsedStatement } from "./sql.js";
 
 export interface FrontContext {
@@ -33,6 +34,7 @@ const DECODERS: Record<string, () => NodeJS.ReadWriteStream> = {
   "x-gzip": () => zlib.createGunzip(),
   deflate: () => zlib.createInflate(),
   br: () => zlib.createBrotliDecompress(),
+  zstd: createZstdDecoder,
 };
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -38,7 +38,8 @@ async function main(): Promise<void> {
   const port = Number(required("CH_FRONT_PORT"));
   const adminUser = process.env.CLICKHOUSE_USER || "default";
   const adminPassword = required("CLICKHOUSE_PASSWORD");
-  const poolSize = Number(process.env.CH_FRONT_POOL ?? "3");
+  // Sessionless queries beyond the pool wait for a connection (a server runs them at once): 8 lets a one-shot object storage pipe's 4 files and its state rows run together.
+  const poolSize = Number(process.env.CH_FRONT_POOL ?? "8");
   const dataDir = join(dir, "data");
   mkdirSync(dataDir, { recursive: true });
 
