@@ -12,12 +12,12 @@
  *   `FORMAT AvroConfluent` with `format_avro_schema_registry_url`, the alternative the issue names;
  * - the raw consume rate of the topic (kafkajs doing nothing with the records).
  *
- * Env: BENCH_MESSAGES (default 100000).
+ * Env: BENCH_MESSAGES (default 100000); BENCH_CPU_PROF=<dir> to profile the consumer.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import avro from "avsc";
 import { Kafka, logLevel } from "kafkajs";
@@ -236,7 +236,9 @@ async function endToEnd(env: StackEnv, cli: string, db: string, topic: string, f
     { apiVersion: "v1", kind: "Secret", metadata: { name: "registry" }, stringData: { username: env.SCHEMA_REGISTRY_USER, password: env.SCHEMA_REGISTRY_PASSWORD } },
   ];
   writeFileSync(file, [pipe, ...secrets].map((d) => stringify(d)).join("---\n"));
-  const child = spawn(process.execPath, [cli, "run", "-f", file], { cwd: repoRoot, env: { ...process.env, CLICKPIPES_HTTP_PORT: "0", LOG_LEVEL: "warn" }, stdio: ["ignore", "ignore", "inherit"] });
+  // BENCH_CPU_PROF=<dir>: the consumer writes a V8 CPU profile there when it stops (open it in Chrome's DevTools).
+  const profile = process.env.BENCH_CPU_PROF === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`];
+  const child = spawn(process.execPath, [...profile, cli, "run", "-f", file], { cwd: repoRoot, env: { ...process.env, CLICKPIPES_HTTP_PORT: "0", LOG_LEVEL: "warn" }, stdio: ["ignore", "ignore", "inherit"] });
   try {
     const deadline = Date.now() + 600_000;
     // Steady state: from the first rows in the table (start-up, connecting and the first batch aside) to the last.
@@ -260,29 +262,33 @@ async function endToEnd(env: StackEnv, cli: string, db: string, topic: string, f
   }
 }
 
-/** ClickHouse decoding the frames itself: FORMAT AvroConfluent with the registry URL, 20 MiB bodies. */
-async function clickhouseDecodes(env: StackEnv, db: string, frames: readonly Buffer[], bytes: number): Promise<number> {
+/**
+ * ClickHouse decoding the frames itself: FORMAT AvroConfluent with the registry URL, 20 MiB
+ * bodies. MB/s of the server, and MB per CPU-second this process spends building the bodies
+ * from the frames and sending them (what a consumer would do beside fetching).
+ */
+async function clickhouseDecodes(env: StackEnv, db: string, frames: readonly Buffer[], bytes: number): Promise<{ mbPerS: number; forwardMbPerCpuS: number }> {
   await chExec(env, `CREATE TABLE ${db}.server_decoded (${columns.map((c) => `${c.name} ${c.type}`).join(", ")}) ENGINE = MergeTree ORDER BY id`);
   const registry = new URL(env.SCHEMA_REGISTRY_URL ?? "");
   registry.username = env.SCHEMA_REGISTRY_USER ?? "";
   registry.password = env.SCHEMA_REGISTRY_PASSWORD ?? "";
   const perBody = Math.floor((20 << 20) / SIZE);
-  const bodies: Buffer[] = [];
-  for (let i = 0; i < frames.length; i += perBody) bodies.push(Buffer.concat(frames.slice(i, i + perBody)));
   const sql = `INSERT INTO ${db}.server_decoded SETTINGS format_avro_schema_registry_url = '${registry.toString()}' FORMAT AvroConfluent`;
   const t0 = Date.now();
-  for (const body of bodies) await chExec(env, sql, body);
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < frames.length; i += perBody) await chExec(env, sql, Buffer.concat(frames.slice(i, i + perBody)));
+  const cpu = process.cpuUsage(cpu0);
   const rate = bytes / 1e6 / ((Date.now() - t0) / 1000);
   const rows = await queryCount(env, `SELECT count() FROM ${db}.server_decoded`);
   if (rows !== frames.length) throw new Error(`ClickHouse decoded ${rows} of ${frames.length} frames`);
-  return rate;
+  return { mbPerS: rate, forwardMbPerCpuS: bytes / 1e6 / ((cpu.user + cpu.system) / 1e6) };
 }
 
 export async function main(): Promise<Record<string, unknown>> {
   const env = await stackEnv();
   const n = Number(process.env.BENCH_MESSAGES ?? 100_000);
   const schemaId = await register(env, `bench-avro-${randomBytes(3).toString("hex")}-value`);
-  log(`building ${n} AvroConfluent records of ~${SIZE} B (schema id ${schemaId})`);
+  log(`building ${n} AvroConfluent records of ~${SIZE} B (schema id ${schemaId}); load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   const now = Date.now();
   const frames = Array.from({ length: n }, (_, i) => frame(i, schemaId, now + i));
   const bytes = frames.reduce((acc, f) => acc + f.length, 0);
@@ -298,8 +304,10 @@ export async function main(): Promise<Record<string, unknown>> {
     const cli = await compileCli();
     const e2e = await endToEnd(env, cli, db, topic, { n, bytes });
     log(`end to end: ${e2e.mbPerS.toFixed(1)} MB/s, ${e2e.mbPerCpuS.toFixed(1)} MB per consumer CPU-second, ${e2e.cpuSPerMillion.toFixed(1)} CPU-s per million records`);
-    const serverMbPerS = await clickhouseDecodes(env, db, frames, bytes);
-    log(`ClickHouse decoding the frames (FORMAT AvroConfluent): ${serverMbPerS.toFixed(1)} MB/s`);
+    const server = await clickhouseDecodes(env, db, frames, bytes);
+    // A consumer that lets ClickHouse decode fetches (the ceiling's CPU) and forwards the frames (this CPU); nothing else.
+    const serverConsumerMbPerCpuS = 1 / (1 / consume.mbPerCpuS + 1 / server.forwardMbPerCpuS);
+    log(`ClickHouse decoding the frames (FORMAT AvroConfluent): ${server.mbPerS.toFixed(1)} MB/s; forwarding them costs ${server.forwardMbPerCpuS.toFixed(1)} MB/CPU-s, so such a consumer would run at ~${serverConsumerMbPerCpuS.toFixed(1)} MB per CPU-second`);
     const target = CLICKPIPES_MB_PER_CORE * 1.5;
     return {
       record_bytes: Math.round(bytes / n),
@@ -315,10 +323,13 @@ export async function main(): Promise<Record<string, unknown>> {
       batch_json_mapped_mb_per_cpu_s: Number(decode.batchJsonMappedMbPerCpuS.toFixed(1)),
       consume_ceiling_mb_per_s: Number(consume.mbPerS.toFixed(1)),
       consume_ceiling_mb_per_cpu_s: Number(consume.mbPerCpuS.toFixed(1)),
-      clickhouse_decodes_mb_per_s: Number(serverMbPerS.toFixed(1)),
+      clickhouse_decodes_mb_per_s: Number(server.mbPerS.toFixed(1)),
+      clickhouse_decodes_forward_mb_per_cpu_s: Number(server.forwardMbPerCpuS.toFixed(1)),
+      clickhouse_decodes_consumer_mb_per_cpu_s: Number(serverConsumerMbPerCpuS.toFixed(1)),
       clickpipes_mb_per_s_per_core: CLICKPIPES_MB_PER_CORE,
       target_mb_per_cpu_s: target,
       meets_target: e2e.mbPerCpuS >= target,
+      load_average: Number(loadavg()[0]?.toFixed(2)),
     };
   } finally {
     await chExec(env, `DROP DATABASE IF EXISTS ${db}`).catch(() => undefined);

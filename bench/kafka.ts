@@ -28,6 +28,7 @@ import { ClickHouseSink } from "../src/ingest/sink.js";
 import { loadStackEnv, repoRoot, type StackEnv } from "../test/stack/env.js";
 import { up } from "../test/stack/stack.js";
 import { type PrivateComponent, privateComponent } from "../test/integration/ingest-helpers.js";
+import { DEFAULT_FETCH } from "../src/sources/kafka/source.js";
 import { engineDropSql, engineSql } from "./kafka-engine.js";
 
 const PARTITIONS = 3;
@@ -100,7 +101,7 @@ async function produceAll(env: StackEnv, topic: string, n: number, size: number)
 
 /** Ceiling 1: kafkajs fetching the topic with the consumer's fetch sizes, doing nothing with the records. */
 export async function rawConsumeRate(env: StackEnv, topic: string, n: number): Promise<number> {
-  const consumer = kafkaClient(env).consumer({ groupId: `bench-raw-${randomBytes(4).toString("hex")}`, maxBytesPerPartition: 2 << 20, maxBytes: 8 << 20, maxWaitTimeInMs: 1000 });
+  const consumer = kafkaClient(env).consumer({ groupId: `bench-raw-${randomBytes(4).toString("hex")}`, ...DEFAULT_FETCH, maxWaitTimeInMs: 1000 });
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   let seen = 0;

@@ -171,7 +171,8 @@ describe("pipeline", () => {
     await pipeline.flush();
     expect(sink.rows).toHaveLength(8);
     expect(sink.errors).toHaveLength(1);
-    expect(sink.errors[0]).toMatchObject({ error_type: "INSERT_ERROR", source_position: "t/0/6" });
+    // The record's bytes come back from its copy in the passed-through body.
+    expect(sink.errors[0]).toMatchObject({ error_type: "INSERT_ERROR", source_position: "t/0/6", raw_message: '{"id":6,"name":"engine-says-no"}' });
   });
 
   it("retries a retriable insert failure and loses nothing", async () => {

@@ -236,6 +236,8 @@ export class Pipeline implements RecordSink {
     const stated = Date.now();
     await this.retrying("commit", () => this.opts.source.commit(batch.checkpoints()));
     this.count(batch, started, { rowsMs: inserted - started, stateMs: stated - inserted });
+    // Committed: nothing reads this batch's bodies any more, the next batches reuse their memory.
+    for (const lane of batch.tableBatches()) lane.release();
   }
 
   /**

@@ -1,6 +1,8 @@
 import { BodyWriter } from "./body-writer.js";
 import type { DecodedRecord } from "./decoders/json.js";
+import { rawMessage } from "./error-row.js";
 import { ErrorType, RecordError, errorMessage } from "./errors.js";
+import { LineRecord } from "./line-record.js";
 import type { MappedRow, RecordMapper } from "./mapper.js";
 import type { ErrorRow } from "./sink.js";
 import { chTime } from "./sink.js";
@@ -75,6 +77,10 @@ export class TableBatch {
    */
   private append(record: RawRecord, value: Buffer): RawRecord {
     const members = this.mapper.virtualMembers(record);
+    if (members === "" && LineRecord.fits(record)) {
+      const start = this.body.copyLine(value);
+      return new LineRecord(record, this.body.chunk, start, start + value.length);
+    }
     if (members === "") return withValue(record, this.body.writeLine(value));
     const open = value.indexOf(0x7b) + 1;
     let next = open;
@@ -104,7 +110,7 @@ export class TableBatch {
         pipe: this.pipe,
         error_type: errorType,
         message,
-        raw_message: (record.raw ?? record.value)?.toString("utf8") ?? "",
+        raw_message: rawMessage(record.raw ?? record.value),
         source_position: formatPosition(record),
       },
     });
@@ -141,10 +147,15 @@ export class TableBatch {
     return this.errors.map((e) => e.row);
   }
 
+  /** The batch is committed: its body's memory goes to the next batches (no record or row view is read after this). */
+  release(): void {
+    this.body.release();
+  }
+
   private mapOne(record: RawRecord, records: RawRecord[], rows: Buffer[]): void {
     try {
       const row: MappedRow = this.mapper.map(record, this.decode(record.value));
-      rows.push(this.body.writeString(JSON.stringify(row) + "\n"));
+      rows.push(this.body.writeStringLine(JSON.stringify(row)));
       records.push(record);
     } catch (err) {
       const type = err instanceof RecordError ? err.errorType : ErrorType.type;

@@ -51,9 +51,9 @@ export function registryLogMark(): number {
   return existsSync(accessLog) ? statSync(accessLog).size : 0;
 }
 
-/** How many times the stack's registry was asked for this schema id since `mark` (its access log). */
-export function registryLookups(id: number, mark: number): number {
+/** How many times the stack's registry was asked for this schema id (or this path under the Confluent API) since `mark` (its access log). */
+export function registryLookups(id: number | string, mark: number): number {
   if (!existsSync(accessLog)) return 0;
-  const needle = `method="GET" path="/apis/ccompat/v7/schemas/ids/${id}"`;
+  const needle = `method="GET" path="/apis/ccompat/v7/${typeof id === "number" ? `schemas/ids/${id}` : id}"`;
   return readFileSync(accessLog).subarray(mark).toString("utf8").split("\n").filter((line) => line.includes(needle)).length;
 }

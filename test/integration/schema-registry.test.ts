@@ -1,7 +1,8 @@
 /**
  * AvroConfluent against the stack's real registry (Apicurio, Confluent API, basic auth):
  * every Avro type and logical type value by value in the engine, schemas fetched once per
- * id, evolution mid-stream, a schema pinned by subject and version, unknown ids as error rows.
+ * id, evolution mid-stream, a schema pinned by subject and version, schema references to
+ * other subjects, unknown ids as error rows holding each record's exact bytes.
  * The registry outage case is in schema-registry-outage.test.ts (it runs its own registry).
  */
 import avro from "avsc";
@@ -249,16 +250,74 @@ describe("AvroConfluent with the stack's schema registry", () => {
     expect(await errorRows("pinned")).toBe(0);
   });
 
-  it("turns 1,000 records naming unknown schema ids into 1,000 SOURCE_SCHEMA_ERROR rows with their raw bytes, and keeps the good ones", async () => {
+  it("follows Avro schema references to named types registered under other subjects, transitively", async () => {
+    const topic = uniqueName("avro_refs");
+    await createTopic(env, topic, 1);
+    // Customer (the topic's subject) names test.Address (another subject), which names test.Country (a third).
+    const country = { type: "enum", name: "Country", namespace: "test", symbols: ["FR", "DE"] };
+    const address = { type: "record", name: "Address", namespace: "test", fields: [{ name: "city", type: "string" }, { name: "country", type: "test.Country" }] };
+    const customer = { type: "record", name: "Customer", namespace: "test", fields: [{ name: "id", type: "int" }, { name: "home", type: "test.Address" }, { name: "work", type: ["null", "test.Address"], default: null }] };
+    await registerSchema(env, `${topic}-country`, country);
+    await registerSchema(env, `${topic}-address`, address, "AVRO", [{ name: "test.Country", subject: `${topic}-country`, version: 1 }]);
+    const addressRef = [{ name: "test.Address", subject: `${topic}-address`, version: 1 }];
+    const id = await registerSchema(env, `${topic}-value`, customer, "AVRO", addressRef);
+    // A second version of the subject names the same Address: the consumer fetches each referenced version once.
+    const customer2 = { ...customer, fields: [...customer.fields, { name: "vip", type: "boolean", default: false }] };
+    const id2 = await registerSchema(env, `${topic}-value`, customer2, "AVRO", addressRef);
+    const writerType = (s: object): avro.Type => {
+      const registry: Record<string, avro.Type> = {};
+      for (const named of [country, address, s]) avro.Type.forSchema(named as avro.Schema, { registry });
+      return registry["test.Customer"] as avro.Type;
+    };
+    await produce(
+      env,
+      topic,
+      [
+        { value: confluentAvro(id, writerType(customer), { id: 1, home: { city: "Paris", country: "FR" }, work: { city: "Berlin", country: "DE" } }) },
+        { value: confluentAvro(id2, writerType(customer2), { id: 2, home: { city: "Lyon", country: "FR" }, work: null, vip: true }) },
+      ],
+      1,
+    );
+    const mark = registryLogMark();
+    const file = registryPipe("refs", topic, env.SCHEMA_REGISTRY_URL ?? "", [
+      { name: "id", type: "Int32" },
+      { name: "home", type: "Tuple(city String, country Enum8('FR' = 1, 'DE' = 2))" },
+      { name: "work", type: "Tuple(city String, country String)" },
+      { name: "vip", type: "Bool" },
+    ]);
+    await consumeUntil(file, "2 rows", async () => (await rows("refs")) === 2);
+    expect(await queryRows(ch, `SELECT id, home, work, vip FROM ${db}.refs ORDER BY id`)).toEqual([
+      { id: 1, home: { city: "Paris", country: "FR" }, work: { city: "Berlin", country: "DE" }, vip: false },
+      { id: 2, home: { city: "Lyon", country: "FR" }, work: { city: "", country: "" }, vip: true },
+    ]);
+    expect(await errorRows("refs")).toBe(0);
+    expect(registryLookups(`subjects/${topic}-address/versions/1`, mark)).toBe(1);
+    expect(registryLookups(`subjects/${topic}-country/versions/1`, mark)).toBe(1);
+
+    // A schema pinned by subject and version follows its references too (bare bodies, no framing).
+    const bare = `${topic}_bare`;
+    await createTopic(env, bare, 1);
+    await produce(env, bare, [{ value: writerType(customer).toBuffer({ id: 3, home: { city: "Nice", country: "FR" }, work: null }) }], 1);
+    const pinned = registryPipe("refs_pinned", bare, `${env.SCHEMA_REGISTRY_URL}/subjects/${topic}-value/versions/1`, [
+      { name: "id", type: "Int32" },
+      { name: "home", type: "Tuple(city String, country String)" },
+    ]);
+    await consumeUntil(pinned, "the pinned row", async () => (await rows("refs_pinned")) === 1);
+    expect(await queryRows(ch, `SELECT id, home FROM ${db}.refs_pinned`)).toEqual([{ id: 3, home: { city: "Nice", country: "FR" } }]);
+  });
+
+  it("turns 1,000 records naming unknown schema ids into 1,000 SOURCE_SCHEMA_ERROR rows with their exact raw bytes, and keeps the good ones", async () => {
     const topic = uniqueName("avro_unknown");
     await createTopic(env, topic, 2);
-    const schema = { type: "record", name: "Tick", fields: [{ name: "id", type: "int" }, { name: "label", type: "string" }] };
+    const schema = { type: "record", name: "Tick", fields: [{ name: "id", type: "int" }, { name: "label", type: "string" }, { name: "blob", type: "bytes" }] };
     const id = await registerSchema(env, `${topic}-value`, schema);
     const type = avro.Type.forSchema(schema as avro.Schema);
     // Ids far beyond anything registered (fresh per run: the registry's access log outlives runs); 50 distinct ones, 20 records each.
     const base = 2_000_000_000 + Math.floor(Math.random() * 100_000_000);
-    const unknown = Array.from({ length: 1000 }, (_, i) => ({ value: confluentAvro(base + (i % 50), type, { id: 10_000 + i, label: `unknown-${i}` }) }));
-    const good = Array.from({ length: 100 }, (_, i) => ({ value: confluentAvro(id, type, { id: i, label: `good-${i}` }) }));
+    // Bytes that are not UTF-8 (lone continuation bytes, 0xFF, a broken sequence) beside the ones JSON escapes (NUL, newline, quote, backslash).
+    const blob = (i: number): Buffer => Buffer.from([0xff, 0xfe, 0x00, 0x0a, 0x22, 0x5c, 0xc3, 0x28, 0x80, i & 0xff, 0x1f, 0x7f]);
+    const unknown = Array.from({ length: 1000 }, (_, i) => ({ value: confluentAvro(base + (i % 50), type, { id: 10_000 + i, label: `unknown-${i}`, blob: blob(i) }) }));
+    const good = Array.from({ length: 100 }, (_, i) => ({ value: confluentAvro(id, type, { id: i, label: `good-${i}`, blob: Buffer.from("ok") }) }));
     await produce(env, topic, [...unknown, ...good], 2);
     const mark = registryLogMark();
     const file = registryPipe("unknown_ids", topic, env.SCHEMA_REGISTRY_URL ?? "", [
@@ -271,6 +330,9 @@ describe("AvroConfluent with the stack's schema registry", () => {
       `SELECT error_type, count() n, countIf(position(raw_message, 'unknown-') > 0) with_raw FROM ${db}.unknown_ids_clickpipes_error GROUP BY error_type`,
     );
     expect(byType).toEqual([{ error_type: "SOURCE_SCHEMA_ERROR", n: "1000", with_raw: "1000" }]);
+    // raw_message holds each record's bytes exactly as produced, invalid UTF-8 included.
+    const stored = await queryRows<{ h: string }>(ch, `SELECT hex(raw_message) h FROM ${db}.unknown_ids_clickpipes_error ORDER BY h`);
+    expect(stored.map((r) => r.h)).toEqual(unknown.map((m) => m.value.toString("hex").toUpperCase()).sort());
     expect(await count(ch, `SELECT count() FROM ${db}.unknown_ids WHERE label LIKE 'good-%'`)).toBe(100);
     // Asked once per unknown id, not once per record.
     expect(registryLookups(base, mark)).toBe(1);

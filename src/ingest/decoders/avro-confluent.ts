@@ -2,7 +2,7 @@ import type avro from "avsc";
 import { ErrorType, RecordError, errorMessage } from "../errors.js";
 import { type RetryOptions, retry } from "../retry.js";
 import type { RawRecord } from "../source.js";
-import { compileAvro, schemaHasBytes, withoutBuffers } from "./avro-types.js";
+import { compileAvro, typeHasBytes, withoutBuffers } from "./avro-types.js";
 import type { DecodedRecord } from "./json.js";
 import { type RegistrySchema, SchemaRegistryClient, type SchemaRegistryOptions } from "./registry-client.js";
 
@@ -14,16 +14,23 @@ export interface AvroSchema {
   readonly label: string;
 }
 
-/** An Avro schema compiled once, from a registry entry or the manifest. */
-export function avroSchema(schema: string, label: string): AvroSchema {
-  return { type: compileAvro(schema), hasBytes: schemaHasBytes(schema), label };
+/** An Avro schema compiled once, from a registry entry (with the schemas it references) or the manifest. */
+export function avroSchema(schema: string, label: string, dependencies: readonly string[] = []): AvroSchema {
+  const type = compileAvro(schema, dependencies);
+  return { type, hasBytes: typeHasBytes(type), label };
 }
 
-/** One Avro binary body (no framing) → the record's fields; anything else is DATA_PARSING_ERROR. */
-export function decodeAvroBody(schema: AvroSchema, body: Buffer): DecodedRecord {
+/**
+ * One Avro binary body (from `offset` to the end: after the framing, if any) → the record's
+ * fields; anything else is DATA_PARSING_ERROR. Read in place (no view of the body to allocate).
+ */
+export function decodeAvroBody(schema: AvroSchema, bytes: Buffer, offset = 0): DecodedRecord {
   let value: unknown;
   try {
-    value = schema.type.fromBuffer(body);
+    const read = schema.type.decode(bytes, offset);
+    if (read.offset < 0) throw new Error("truncated buffer");
+    if (read.offset < bytes.length) throw new Error("trailing data");
+    value = read.value;
   } catch (err) {
     throw new RecordError(ErrorType.dataParsing, `Avro body does not match ${schema.label}: ${errorMessage(err)}`);
   }
@@ -59,7 +66,10 @@ export class SchemaCache<S> {
 
   async prepare(records: readonly RawRecord[]): Promise<void> {
     if (!this.pinFetched && this.client.target.pin !== undefined) {
-      const entry = await retry(() => this.client.pinned(), this.retryOptions);
+      const entry = await retry(async () => {
+        const pinned = await this.client.pinned();
+        return pinned === undefined ? undefined : this.client.withReferences(pinned);
+      }, this.retryOptions);
       const compiled = entry === undefined ? undefined : this.compile(entry);
       if (compiled instanceof RecordError) throw compiled;
       this.pinnedSchema = compiled;
@@ -130,7 +140,7 @@ export class AvroConfluentDecoder {
         throw schema;
       }
     }
-    if (schema !== undefined && bytes !== null) return decodeAvroBody(schema, bytes.subarray(5));
+    if (schema !== undefined && bytes !== null) return decodeAvroBody(schema, bytes, 5);
     if (this.cache.pinned !== undefined && bytes !== null) return decodeAvroBody(this.cache.pinned, bytes);
     throw new RecordError(ErrorType.dataParsing, "not AvroConfluent: expected magic byte 0 and a 4-byte schema id (or pin a schema by subject or id in the registry URL)");
   }
@@ -139,7 +149,7 @@ export class AvroConfluentDecoder {
 function compileRegistryAvro(entry: RegistrySchema): AvroSchema | RecordError {
   if (entry.schemaType !== "AVRO") return new RecordError(ErrorType.sourceSchema, `schema id ${entry.id} is ${entry.schemaType}, not AVRO`);
   try {
-    return avroSchema(entry.schema, `schema id ${entry.id}`);
+    return avroSchema(entry.schema, `schema id ${entry.id}`, entry.dependencies);
   } catch (err) {
     return new RecordError(ErrorType.sourceSchema, `schema id ${entry.id} is not a valid Avro schema: ${errorMessage(err)}`);
   }

@@ -6,10 +6,53 @@ import avro from "avsc";
  * decimal text (a JS number would round them), bytes/fixed to text.
  */
 
-/** Avro timestamps become ISO 8601 text, which the DateTime64 coercer reads exactly. */
+/** avsc's reading cursor over a buffer (its internal Tap), as far as the readers below use it. */
+interface Tap {
+  buf: Buffer;
+  pos: number;
+  readLong(): number;
+}
+
+let isoSecond = Number.NaN;
+let isoPrefix = "";
+
+/**
+ * `YYYY-MM-DDThh:mm:ss.` of a Unix second. A stream's timestamps come mostly within the same
+ * second, so the text of the last one is kept: formatting a Date per value measured at a
+ * third of the decode time of a record with one timestamp.
+ */
+function isoSecondPrefix(seconds: number): string {
+  if (seconds !== isoSecond) {
+    const iso = new Date(seconds * 1000).toISOString();
+    isoPrefix = iso.slice(0, iso.length - 4);
+    isoSecond = seconds;
+  }
+  return isoPrefix;
+}
+
+/** Milliseconds since the epoch → ISO 8601 text, which the DateTime64 coercer reads exactly. */
+export function isoMillis(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  const fraction = ms - seconds * 1000;
+  return `${isoSecondPrefix(seconds)}${fraction < 10 ? "00" : fraction < 100 ? "0" : ""}${fraction}Z`;
+}
+
+/** Microseconds since the epoch → ISO 8601 text with six fraction digits. */
+export function isoMicros(micros: number): string {
+  const seconds = Math.floor(micros / 1e6);
+  return `${isoSecondPrefix(seconds)}${String(micros - seconds * 1e6).padStart(6, "0")}Z`;
+}
+
+/**
+ * Avro timestamps become ISO 8601 text. `_read` (what avsc's compiled record readers call)
+ * reads the long itself rather than through the underlying type and `_fromValue`.
+ */
 class TimestampMillis extends avro.types.LogicalType {
+  _read(tap: Tap): string {
+    return isoMillis(tap.readLong());
+  }
   protected override _fromValue(val: unknown): unknown {
-    return new Date(Number(val)).toISOString();
+    return isoMillis(Number(val));
   }
   protected override _toValue(val: unknown): unknown {
     return Date.parse(String(val));
@@ -17,11 +60,11 @@ class TimestampMillis extends avro.types.LogicalType {
 }
 
 class TimestampMicros extends avro.types.LogicalType {
+  _read(tap: Tap): string {
+    return isoMicros(tap.readLong());
+  }
   protected override _fromValue(val: unknown): unknown {
-    const micros = Number(val);
-    const seconds = Math.floor(micros / 1e6);
-    const fraction = String(micros - seconds * 1e6).padStart(6, "0");
-    return `${new Date(seconds * 1000).toISOString().slice(0, 19)}.${fraction}Z`;
+    return isoMicros(Number(val));
   }
   protected override _toValue(val: unknown): unknown {
     return Date.parse(String(val)) * 1000;
@@ -70,13 +113,6 @@ export const logicalTypes = {
   decimal: DecimalBytes,
 };
 
-/** avsc's reading cursor over a buffer (its internal Tap), as far as the long reader below uses it. */
-interface Tap {
-  buf: Buffer;
-  pos: number;
-  readLong(): number;
-}
-
 /** Zigzag varint → exact decimal text, for longs beyond 2^53. */
 function readBigLong(tap: Tap): string {
   let n = 0n;
@@ -108,15 +144,32 @@ class ExactLong extends avro.types.LongType {
 }
 const exactLong = new (ExactLong as unknown as new () => avro.Type)();
 
-/** Compile a schema (an object or its JSON text) with the product's logical types. */
-export function compileAvro(schema: unknown): avro.Type {
+/**
+ * Compile a schema (an object or its JSON text) with the product's logical types. The
+ * schemas it references (Confluent schema references, each after its own) are parsed first
+ * into the same registry of named types, so the schema can name their types.
+ */
+export function compileAvro(schema: unknown, dependencies: readonly string[] = []): avro.Type {
+  const opts = { logicalTypes, wrapUnions: "auto" as const, registry: { long: exactLong } as Record<string, avro.Type> };
+  for (const dependency of dependencies) avro.Type.forSchema(JSON.parse(dependency) as avro.Schema, opts);
   const parsed: unknown = typeof schema === "string" ? JSON.parse(schema) : schema;
-  return avro.Type.forSchema(parsed as avro.Schema, { logicalTypes, wrapUnions: "auto", registry: { long: exactLong } });
+  return avro.Type.forSchema(parsed as avro.Schema, opts);
 }
 
-/** Whether decoded values of this schema can contain Buffers (bytes or fixed without a logical type). */
-export function schemaHasBytes(schema: unknown): boolean {
-  return /"(bytes|fixed)"/.test(typeof schema === "string" ? schema : JSON.stringify(schema));
+/**
+ * Whether decoded values of this type can hold Buffers: bytes or fixed that no logical type
+ * turns into text. Only then is a decoded record copied to turn them into text, so a schema
+ * whose only bytes are decimals is read without a copy.
+ */
+export function typeHasBytes(type: avro.Type, seen = new Set<avro.Type>()): boolean {
+  if (seen.has(type)) return false; // a recursive named type: its fields are being looked at
+  seen.add(type);
+  if (type.typeName === "bytes" || type.typeName === "fixed") return true;
+  if (type instanceof avro.types.RecordType) return type.fields.some((f) => typeHasBytes(f.type, seen));
+  if (type instanceof avro.types.ArrayType) return typeHasBytes(type.itemsType, seen);
+  if (type instanceof avro.types.MapType) return typeHasBytes(type.valuesType as avro.Type, seen); // avsc types it `any`
+  if (type instanceof avro.types.UnwrappedUnionType || type instanceof avro.types.WrappedUnionType) return type.types.some((t) => typeHasBytes(t, seen));
+  return false;
 }
 
 /** Avro bytes/fixed arrive as Buffers; JSON carries text, so they become UTF-8 strings. */

@@ -2,7 +2,7 @@ import avro from "avsc";
 import { describe, expect, it } from "vitest";
 import { RecordError } from "../errors.js";
 import { avroSchema, decodeAvroBody } from "./avro-confluent.js";
-import { decimalText } from "./avro-types.js";
+import { compileAvro, decimalText, isoMicros, isoMillis, typeHasBytes } from "./avro-types.js";
 import { DelimitedDecoder } from "./delimited.js";
 import { createDecoding } from "./dispatch.js";
 import { readMessageIndexes } from "./protobuf.js";
@@ -39,9 +39,37 @@ describe("Avro decoding", () => {
     expect(decimalText(Buffer.from([0x05]), 3)).toBe("0.005");
   });
 
-  it("calls a body that does not match its schema a DATA_PARSING_ERROR", () => {
+  it("calls a body that does not match its schema a DATA_PARSING_ERROR: too short, or with bytes left over", () => {
     const schema = avroSchema(JSON.stringify({ type: "record", name: "R", fields: [{ name: "s", type: "string" }] }), "test");
-    expect(() => decodeAvroBody(schema, Buffer.from([0x20]))).toThrow(expect.objectContaining({ errorType: "DATA_PARSING_ERROR" }) as RecordError);
+    const error = expect.objectContaining({ errorType: "DATA_PARSING_ERROR" }) as RecordError;
+    expect(() => decodeAvroBody(schema, Buffer.from([0x20]))).toThrow(error);
+    expect(() => decodeAvroBody(schema, Buffer.from([0, 0, 0, 0, 1, 0x02, 0x61, 0x00]), 5)).toThrow(error);
+    expect({ ...decodeAvroBody(schema, Buffer.from([0, 0, 0, 0, 1, 0x02, 0x61]), 5) }).toEqual({ s: "a" });
+  });
+
+  it("writes timestamps as ISO 8601 text, before the epoch and across seconds alike", () => {
+    expect(isoMillis(Date.UTC(2024, 4, 1, 10, 0, 0, 5))).toBe("2024-05-01T10:00:00.005Z");
+    expect(isoMillis(Date.UTC(2024, 4, 1, 10, 0, 0, 250))).toBe("2024-05-01T10:00:00.250Z");
+    expect(isoMillis(Date.UTC(2024, 4, 1, 10, 0, 1, 0))).toBe("2024-05-01T10:00:01.000Z");
+    expect(isoMillis(-1500)).toBe("1969-12-31T23:59:58.500Z");
+    expect(isoMicros(Date.UTC(2024, 4, 1, 10, 0, 0, 250) * 1000 + 123)).toBe("2024-05-01T10:00:00.250123Z");
+    expect(isoMicros(-1)).toBe("1969-12-31T23:59:59.999999Z");
+  });
+
+  it("defines the named types of referenced schemas before the schema that names them", () => {
+    const country = JSON.stringify({ type: "enum", name: "Country", namespace: "t", symbols: ["FR"] });
+    const address = JSON.stringify({ type: "record", name: "Address", namespace: "t", fields: [{ name: "country", type: "t.Country" }] });
+    const type = compileAvro({ type: "record", name: "C", namespace: "t", fields: [{ name: "home", type: "t.Address" }] }, [country, address]);
+    expect(type.fromBuffer(Buffer.from([0])) as unknown).toEqual(expect.objectContaining({ home: expect.objectContaining({ country: "FR" }) as unknown }));
+    expect(() => compileAvro({ type: "record", name: "C", fields: [{ name: "home", type: "t.Address" }] })).toThrow(/t\.Address/);
+  });
+
+  it("copies decoded records to turn Buffers into text only when bytes or fixed remain after logical types", () => {
+    const decimal = { type: "bytes", logicalType: "decimal", precision: 4, scale: 2 };
+    expect(typeHasBytes(compileAvro({ type: "record", name: "A", fields: [{ name: "d", type: decimal }] }))).toBe(false);
+    expect(typeHasBytes(compileAvro({ type: "record", name: "B", fields: [{ name: "m", type: ["null", { type: "map", values: { type: "fixed", name: "F", size: 2 } }] }] }))).toBe(true);
+    expect(typeHasBytes(compileAvro({ type: "record", name: "N", fields: [{ name: "next", type: ["null", "N"] }, { name: "l", type: { type: "array", items: "bytes" } }] }))).toBe(true);
+    expect(decodeAvroBody(avroSchema(JSON.stringify({ type: "record", name: "R", fields: [{ name: "b", type: "bytes" }] }), "t"), Buffer.from([0x04, 0x68, 0x69]))).toEqual({ b: "hi" });
   });
 });
 

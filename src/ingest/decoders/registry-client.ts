@@ -34,6 +34,8 @@ export interface RegistrySchema {
   readonly references: readonly SchemaReference[];
   /** The referenced schemas' texts by import name, transitively (filled by withReferences). */
   readonly imports?: Readonly<Record<string, string>>;
+  /** The same texts, each after the ones it references: the order Avro defines their named types in. */
+  readonly dependencies?: readonly string[];
 }
 
 /** The schema text and type of a registry answer; Confluent's API leaves schemaType out for Avro. */
@@ -67,6 +69,8 @@ export function parseRegistryUrl(url: string): RegistryTarget {
 export class SchemaRegistryClient {
   readonly target: RegistryTarget;
   private readonly headers: Record<string, string>;
+  /** Referenced subject versions already fetched (they never change). */
+  private readonly references = new Map<string, RegistrySchema>();
 
   constructor(opts: SchemaRegistryOptions) {
     this.target = parseRegistryUrl(opts.url);
@@ -90,18 +94,38 @@ export class SchemaRegistryClient {
     return { id: Number(body.id), ...schemaOf(body) };
   }
 
-  /** The entry with the texts of the schemas it references, followed transitively (each subject version once). */
+  /**
+   * The entry with the texts of the schemas it references, followed transitively, depth
+   * first so each comes after its own references. A subject's numbered version is immutable,
+   * so it is asked of the registry once for the life of the client, whichever schemas share it.
+   */
   async withReferences(entry: RegistrySchema): Promise<RegistrySchema> {
     if (entry.references.length === 0) return entry;
     const imports: Record<string, string> = {};
-    const pending = [...entry.references];
-    for (let ref = pending.shift(); ref !== undefined; ref = pending.shift()) {
-      if (ref.name in imports) continue;
-      const referenced = await this.bySubject(ref.subject, String(ref.version));
-      imports[ref.name] = referenced.schema;
-      pending.push(...referenced.references);
-    }
-    return { ...entry, imports };
+    const dependencies: string[] = [];
+    const visit = async (references: readonly SchemaReference[]): Promise<void> => {
+      for (const ref of references) {
+        if (Object.hasOwn(imports, ref.name)) continue;
+        const referenced = await this.referenced(ref);
+        // Marked before its own references are followed, so a cycle ends here.
+        imports[ref.name] = referenced.schema;
+        await visit(referenced.references);
+        dependencies.push(referenced.schema);
+      }
+    };
+    await visit(entry.references);
+    return { ...entry, imports, dependencies };
+  }
+
+  private async referenced(ref: SchemaReference): Promise<RegistrySchema> {
+    const key = `${ref.subject}\u0000${ref.version}`;
+    const cached = this.references.get(key);
+    if (cached !== undefined) return cached;
+    // Confluent's -1 means the latest version, which can change: not kept.
+    const version = ref.version < 0 ? "latest" : String(ref.version);
+    const found = await this.bySubject(ref.subject, version);
+    if (ref.version >= 0) this.references.set(key, found);
+    return found;
   }
 
   /** The pinned schema of the URL, if it pins one. */
