@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { KinesisSourceSchema } from "../../api/index.js";
 import { ConfigError, SourceError } from "../../ingest/errors.js";
 import { secretsFromDocuments } from "../../ingest/secrets.js";
-import { assumeRoleCredentials, initialIterator, kinesisAuth, kinesisClientConfig, roleSessionName } from "./config.js";
+import { assumeRoleCredentials, roleSessionName } from "../aws-credentials.js";
+import { initialIterator, kinesisAuth, kinesisClientConfig } from "./config.js";
 
 // Real IAM (access keys against AWS, STS AssumeRole, IRSA / EKS Pod Identity) cannot be
 // exercised here: these tests check the configuration the SDK is given, nothing more.
@@ -39,7 +40,7 @@ describe("Kinesis authentication", () => {
 
   it("a refused AssumeRole is a retriable SourceError naming the role", async () => {
     const sts = { send: (): Promise<unknown> => Promise.reject(new Error("AccessDenied")) };
-    const provider = assumeRoleCredentials({ kind: "assumeRole", roleArn: "arn:aws:iam::1:role/r", sessionName: "s" }, sts as never);
+    const provider = assumeRoleCredentials({ roleArn: "arn:aws:iam::1:role/r", sessionName: "s" }, sts);
     await expect(provider()).rejects.toBeInstanceOf(SourceError);
     await expect(provider()).rejects.toThrow(/cannot assume IAM role arn:aws:iam::1:role\/r/);
   });

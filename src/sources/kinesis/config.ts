@@ -1,18 +1,10 @@
-import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import type { KinesisClientConfig } from "@aws-sdk/client-kinesis";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { SecretKeys, type KinesisSource } from "../../api/index.js";
-import { ConfigError, SourceError, errorMessage } from "../../ingest/errors.js";
+import { ConfigError } from "../../ingest/errors.js";
 import type { SecretResolver } from "../../ingest/secrets.js";
+import { assumeRoleCredentials, lazySts } from "../aws-credentials.js";
 import type { InitialIterator } from "./shards.js";
-
-/** AWS credentials as the SDK takes them. */
-export interface AwsCredentials {
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
-  readonly sessionToken?: string;
-  readonly expiration?: Date;
-}
 
 /**
  * How the consumer authenticates, decided from the spec alone (unit-tested: real IAM cannot
@@ -34,28 +26,6 @@ export function kinesisAuth(spec: KinesisSource, secrets: SecretResolver, sessio
   return { kind: "accessKey", accessKeyId: secrets.get(ref.name, SecretKeys.accessKeyId).trim(), secretAccessKey: secrets.get(ref.name, SecretKeys.secretAccessKey).trim() };
 }
 
-/** Role session names allow [\w+=,.@-]{2,64}. */
-export function roleSessionName(pipe: string): string {
-  return `clickpipes-${pipe}`.replace(/[^\w+=,.@-]/g, "-").slice(0, 64);
-}
-
-/** A credentials provider that assumes `roleArn` (STS refreshes are the SDK's: it memoizes until `expiration`). */
-export function assumeRoleCredentials(auth: Extract<KinesisAuth, { kind: "assumeRole" }>, sts: Pick<STSClient, "send">): () => Promise<AwsCredentials> {
-  return async () => {
-    let out;
-    try {
-      out = await sts.send(new AssumeRoleCommand({ RoleArn: auth.roleArn, RoleSessionName: auth.sessionName, DurationSeconds: 3600 }));
-    } catch (err) {
-      throw new SourceError(`cannot assume IAM role ${auth.roleArn}: ${errorMessage(err)}`, { retriable: true, cause: err, context: { roleArn: auth.roleArn } });
-    }
-    const c = out.Credentials;
-    if (c?.AccessKeyId === undefined || c.SecretAccessKey === undefined) {
-      throw new SourceError(`STS returned no credentials for role ${auth.roleArn}`, { retriable: true, context: { roleArn: auth.roleArn } });
-    }
-    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
-  };
-}
-
 /**
  * The KinesisClient configuration of a pipe. The polling API (ListShards, GetRecords) is
  * plain JSON over HTTP/1.1, which every endpoint speaks; the SDK's default HTTP/2 handler
@@ -65,7 +35,7 @@ export function kinesisClientConfig(spec: KinesisSource, auth: KinesisAuth, time
   const credentials =
     auth.kind === "accessKey"
       ? { accessKeyId: auth.accessKeyId, secretAccessKey: auth.secretAccessKey }
-      : assumeRoleCredentials(auth, new STSClient({ region: spec.region }));
+      : assumeRoleCredentials(auth, lazySts(spec.region));
   return {
     region: spec.region,
     ...(spec.endpoint === undefined ? {} : { endpoint: spec.endpoint }),

@@ -4,7 +4,8 @@ import { pipeId, type ClickPipeSpec } from "../../api/index.js";
 import { ConfigError } from "../../ingest/errors.js";
 import type { Source } from "../../ingest/source.js";
 import type { SourceContext } from "../plugin.js";
-import { initialIterator, kinesisAuth, kinesisClientConfig, kinesisFanOutClientConfig, roleSessionName } from "./config.js";
+import { initialIterator, kinesisAuth, kinesisClientConfig, kinesisFanOutClientConfig } from "./config.js";
+import { roleSessionName } from "../aws-credentials.js";
 import { KinesisRecordSource } from "./source.js";
 
 export function kinesisSpec(spec: Pick<ClickPipeSpec, "source">): NonNullable<ClickPipeSpec["source"]["kinesis"]> {

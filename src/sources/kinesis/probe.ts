@@ -2,7 +2,8 @@ import { DescribeStreamSummaryCommand, KinesisClient } from "@aws-sdk/client-kin
 import { ConditionReason, pipeId, type ClickPipe } from "../../api/index.js";
 import type { SecretResolver } from "../../ingest/secrets.js";
 import type { SourceProbeResult } from "../plugin.js";
-import { kinesisAuth, kinesisClientConfig, roleSessionName } from "./config.js";
+import { kinesisAuth, kinesisClientConfig } from "./config.js";
+import { roleSessionName } from "../aws-credentials.js";
 import { errorName } from "./errors.js";
 
 type Reachability = SourceProbeResult["reachability"];

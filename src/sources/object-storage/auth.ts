@@ -3,11 +3,10 @@
  * store, decided from the spec and its Secret alone. IAM_ROLE and the pod's default chain
  * cannot be exercised here (no AWS IAM): their configuration is unit-tested only.
  */
-import { STSClient } from "@aws-sdk/client-sts";
 import { pipeId, SecretKeys, type ClickPipe, type ObjectStorageSource } from "../../api/index.js";
 import { ConfigError } from "../../ingest/errors.js";
 import type { SecretResolver } from "../../ingest/secrets.js";
-import { type AwsCredentials, assumeRoleCredentials, roleSessionName } from "../kinesis/config.js";
+import { type AwsCredentials, assumeRoleCredentials, lazySts, roleSessionName } from "../aws-credentials.js";
 
 export type StoreAuth =
   /** No credentials: a public bucket (requests unsigned; ClickHouse's NOSIGN). */
@@ -58,6 +57,6 @@ export function storeAuth(pipe: ClickPipe, spec: ObjectStorageSource, secrets: S
 /** AWS credentials for the S3 SDK and for ClickHouse's s3(): fixed keys, an assumed role, or none (public). */
 export function awsCredentials(auth: StoreAuth, region: string): (() => Promise<AwsCredentials>) | undefined {
   if (auth.kind === "accessKey") return () => Promise.resolve({ accessKeyId: auth.accessKeyId, secretAccessKey: auth.secretAccessKey });
-  if (auth.kind === "assumeRole") return assumeRoleCredentials({ kind: "assumeRole", roleArn: auth.roleArn, sessionName: auth.sessionName }, new STSClient({ region }));
+  if (auth.kind === "assumeRole") return assumeRoleCredentials({ roleArn: auth.roleArn, sessionName: auth.sessionName }, lazySts(region));
   return undefined;
 }

@@ -5,10 +5,10 @@
  * and the delete once they are committed. The queue's own VisibilityTimeout decides how soon
  * a message comes back after a consumer died holding it.
  */
-import { ChangeMessageVisibilityCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { errorMessage } from "../../ingest/errors.js";
 import type { Logger } from "../../ingest/logger.js";
-import type { AwsCredentials } from "../kinesis/config.js";
+import type { AwsCredentials } from "../aws-credentials.js";
+import { loadOnce } from "../lazy.js";
 import { sourceError } from "./store.js";
 
 export interface QueueMessage {
@@ -33,16 +33,22 @@ export function queueRegion(queueUrl: string, fallback: string): string {
 
 export function sqsQueue(queueUrl: string, region: string, credentials: (() => Promise<AwsCredentials>) | undefined, logger: Logger): EventQueue {
   const custom = !/\.amazonaws\.com\//.test(queueUrl);
-  const client = new SQSClient({
-    region,
-    // An SQS-compatible server (ElasticMQ here) is addressed at the queue URL's origin.
-    ...(custom ? { endpoint: new URL(queueUrl).origin } : {}),
-    ...(credentials === undefined ? {} : { credentials }),
+  // The SDK loads on first use: the registry imports every plugin, and most pipes have no queue.
+  const sdk = loadOnce(async () => {
+    const m = await import("@aws-sdk/client-sqs");
+    const client = new m.SQSClient({
+      region,
+      // An SQS-compatible server (ElasticMQ here) is addressed at the queue URL's origin.
+      ...(custom ? { endpoint: new URL(queueUrl).origin } : {}),
+      ...(credentials === undefined ? {} : { credentials }),
+    });
+    return { m, client };
   });
   let visibility: Promise<number> | undefined;
   const visibilitySeconds = (): Promise<number> => {
-    visibility ??= client
-      .send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["VisibilityTimeout"] }))
+    visibility ??= sdk
+      .get()
+      .then(({ m, client }) => client.send(new m.GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["VisibilityTimeout"] })))
       .then((r) => Number(r.Attributes?.VisibilityTimeout ?? 30))
       .catch((err: unknown) => {
         visibility = undefined;
@@ -54,7 +60,8 @@ export function sqsQueue(queueUrl: string, region: string, credentials: (() => P
     async receive(waitSeconds, signal) {
       await visibilitySeconds();
       try {
-        const out = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: Math.max(0, Math.min(20, Math.round(waitSeconds))) }), { abortSignal: signal });
+        const { m, client } = await sdk.get();
+        const out = await client.send(new m.ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: Math.max(0, Math.min(20, Math.round(waitSeconds))) }), { abortSignal: signal });
         return (out.Messages ?? []).flatMap((m) => (m.ReceiptHandle === undefined ? [] : [{ body: m.Body ?? "", receipt: m.ReceiptHandle, id: m.MessageId ?? "" }]));
       } catch (err) {
         if (signal.aborted) return [];
@@ -65,7 +72,10 @@ export function sqsQueue(queueUrl: string, region: string, credentials: (() => P
       let timer: NodeJS.Timeout | undefined;
       let released = false;
       const extend = (seconds: number): void => {
-        client.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt, VisibilityTimeout: seconds })).catch((err: unknown) => {
+        sdk
+          .get()
+          .then(({ m, client }) => client.send(new m.ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt, VisibilityTimeout: seconds })))
+          .catch((err: unknown) => {
           // Retried on the next tick; at worst the message comes back and its finished files are ignored (files table).
           logger.warn({ err: errorMessage(err) }, "could not extend an SQS message's visibility");
         });
@@ -84,11 +94,12 @@ export function sqsQueue(queueUrl: string, region: string, credentials: (() => P
     },
     async delete(receipt) {
       try {
-        await client.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }));
+        const { m, client } = await sdk.get();
+        await client.send(new m.DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }));
       } catch (err) {
         throw sourceError("deleting a handled message from the SQS queue", err, { queueUrl });
       }
     },
-    close: () => client.destroy(),
+    close: () => sdk.loaded()?.client.destroy(),
   };
 }

@@ -5,7 +5,7 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
-import type { AwsCredentials } from "../kinesis/config.js";
+import type { AwsCredentials } from "../aws-credentials.js";
 import type { Location } from "./location.js";
 import { type ObjectInfo, type ObjectStore, type PullRequest, type TableFunction, quoteLiteral, urlPath, sourceError } from "./store.js";
 
