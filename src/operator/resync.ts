@@ -14,7 +14,7 @@
  */
 import type { Logger } from "pino";
 import { RESYNC_ANNOTATION, RESYNC_ID_ANNOTATION, type ClickPipe, type ClickPipeStatus } from "../api/index.js";
-import { resyncCompleted, RESYNC_STREAM } from "../sources/cdc/resync-plan.js";
+import { resyncCompleted, RESYNC_STREAM } from "../ingest/snapshot-streams.js";
 import { sourcePlugin } from "../sources/registry.js";
 import type { EventRecorder } from "./finalizer.js";
 import { FIELD_MANAGER, paths, type ApiRequester } from "./kube/apply.js";

@@ -13,9 +13,11 @@
  */
 import { quoteIdent, quoteString } from "../../clickhouse/client.js";
 import { RESYNC_ID_ANNOTATION } from "../../api/index.js";
+import { RESYNC_STREAM, resyncPosition } from "../../ingest/snapshot-streams.js";
 import { planStream } from "./snapshot-plan.js";
 
-export const RESYNC_STREAM = "resync";
+export { RESYNC_STREAM, resyncPosition };
+
 const SUFFIX = "_resync";
 
 export type ResyncStage = "fresh" | "loading" | "done";
@@ -31,20 +33,11 @@ export function requestedResync(pipe: { readonly metadata: { readonly annotation
   return id === undefined || id === "" ? undefined : id;
 }
 
-export function resyncPosition(id: string, stage: Exclude<ResyncStage, "fresh">): string {
-  return `${id}:${stage}`;
-}
-
 /** Where resync `id` stands, from the `resync` stream's position (another id's record means this one has not started). */
 export function resyncStage(id: string, position: string | undefined): ResyncStage {
   if (position === resyncPosition(id, "done")) return "done";
   if (position === resyncPosition(id, "loading")) return "loading";
   return "fresh";
-}
-
-/** Whether the consumers reported resync `id` complete (for the operator). */
-export function resyncCompleted(id: string, position: string | undefined): boolean {
-  return resyncStage(id, position) === "done";
 }
 
 /** The snapshot streams of the fresh tables (an earlier resync's plan and partitions), to reset when a resync starts afresh. */

@@ -79,6 +79,7 @@ export async function runResync(deps: ResyncDeps): Promise<void> {
       await deps.snapshot(toLoad, checkpoints, started?.created.snapshotName);
     }
   } finally {
+    // The connection only held the exported snapshot open; the load is over (or failed with its own error), so a failed close changes nothing.
     await started?.created.connection.end().catch(() => undefined);
   }
   await deps.flush([]);
