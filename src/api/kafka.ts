@@ -98,6 +98,12 @@ export const KafkaFormatOptionsSchema = z
       .optional()
       .describe("CSV and TabSeparated: field names by position. Default: the destination columns in order, virtual columns aside."),
     delimiter: z.string().length(1).optional().describe("CSV: field delimiter. Default: ','."),
+    avroDecoding: z
+      .enum(["consumer", "clickhouse"])
+      .optional()
+      .describe(
+        "AvroConfluent: who decodes the frames. clickhouse (default): the consumer sends the frames as they are (INSERT ... FORMAT AvroConfluent) and ClickHouse fetches each schema id from schemaRegistry.url itself, so the server must reach the registry; applies when every destination column is an Avro field of the same name (no virtual columns, no fieldMappings to another name or path) and the URL pins no subject or id, else the consumer decodes. consumer: the consumer decodes and maps every record (use it when the server cannot reach the registry). Records ClickHouse refuses and ids the registry lacks still become error rows.",
+      ),
   })
   .describe("Settings of the record format: schemas given in the manifest and delimited-text field names.");
 

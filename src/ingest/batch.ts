@@ -1,4 +1,5 @@
 import type { BatchState } from "./batcher.js";
+import { type FrameFormat, framesFit } from "./frame-passthrough.js";
 import { ErrorType } from "./errors.js";
 import type { RecordMapper } from "./mapper.js";
 import type { StateRow } from "./sink.js";
@@ -15,6 +16,8 @@ export interface Routes {
   readonly decode: Decoder;
   /** Whether records may go to ClickHouse as their own JSON bytes (JSONEachRow sources). */
   readonly passthrough: boolean;
+  /** Passed-through records are frames in this format, not JSON lines (frame-passthrough.ts). */
+  readonly frames?: FrameFormat;
 }
 
 interface StreamTotals {
@@ -124,7 +127,10 @@ export class Batch implements BatchState {
     if (lane !== undefined) return lane;
     const mapper = this.routes.tables.get(table);
     if (mapper === undefined) return undefined;
-    lane = new TableBatch(table, this.pipe, mapper, this.routes.decode, this.routes.passthrough && mapper.passthrough);
+    // While ClickHouse cannot reach the registry (frame-passthrough.ts FramePause) the consumer decodes: no frames, no passthrough.
+    const frames = this.routes.frames?.pause.paused() === true ? undefined : this.routes.frames;
+    const passthrough = this.routes.passthrough && (this.routes.frames === undefined || frames !== undefined) && framesFit(frames, mapper);
+    lane = new TableBatch(table, this.pipe, mapper, this.routes.decode, passthrough).withFrames(frames);
     this.lanes.set(table, lane);
     return lane;
   }

@@ -47,6 +47,11 @@ export interface RecordMapper {
    * JSON exactly as the coercer would. The batch falls back to `map` when ClickHouse refuses.
    */
   readonly passthrough: boolean;
+  /**
+   * True when ClickHouse can fill every column from a record's own fields by name (AvroConfluent
+   * frames it decodes itself): no virtual columns (their values are per record) and no mapped paths.
+   */
+  readonly byName?: boolean;
   /** Decoded record → row with every destination column; throws RecordError(TYPE_ERROR). */
   map(record: RawRecord, decoded: DecodedRecord): MappedRow;
   /** `"_partition":1,"_offset":"42",` — virtual columns as JSON members to splice into a passed-through object. */
@@ -131,6 +136,7 @@ export function compileMapper(
   return {
     columns,
     passthrough,
+    byName: plans.every((p) => p.virtual === undefined && p.field === p.name && p.path.length === 1),
     map(record: RawRecord, decoded: DecodedRecord): MappedRow {
       const row: MappedRow = {};
       for (const plan of plans) {

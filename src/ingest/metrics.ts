@@ -137,8 +137,8 @@ export class IngestMetrics {
     const sent = this.sentBytes;
     const pipe = this.pipe;
     return {
-      async insertBody(table, body, passthrough): Promise<void> {
-        await sink.insertBody(table, body, passthrough);
+      async insertBody(table, body, passthrough, frames): Promise<void> {
+        await (frames === undefined ? sink.insertBody(table, body, passthrough) : sink.insertBody(table, body, passthrough, frames));
         sent.inc({ pipe }, Buffer.isBuffer(body) ? body.length : body.reduce((n, b) => n + b.length, 0));
       },
       insertErrors: (table, rows) => sink.insertErrors(table, rows),

@@ -162,7 +162,7 @@ function start(loaded: LoadedPipe, deps: StartDeps): Running {
   const decoding = decoders(deps.plugin, loaded, deps);
   const tables = new Map([...deps.columns].map(([table, columns]) => [table, compileMapper(columns, spec.fieldMappings ?? [], deps.plugin.virtualColumns)]));
   // Setup returned the plugin's tables in its order: the first takes records that name none.
-  const routes: Routes = { tables, defaultTable: [...deps.columns.keys()][0] ?? "", decode: decoding.decode, passthrough: decoding.passthrough };
+  const routes: Routes = { tables, defaultTable: [...deps.columns.keys()][0] ?? "", decode: decoding.decode, passthrough: decoding.passthrough, ...(decoding.frames === undefined ? {} : { frames: decoding.frames }) };
   const pipeline = new Pipeline({
     pipe,
     routes,
@@ -187,7 +187,7 @@ function start(loaded: LoadedPipe, deps: StartDeps): Running {
   return { pipeline, source };
 }
 
-type Decoding = Pick<PipelineOptions, "prepare"> & Pick<Routes, "decode" | "passthrough">;
+type Decoding = Pick<PipelineOptions, "prepare"> & Pick<Routes, "decode" | "passthrough" | "frames">;
 
 /** JSONEachRow decodes in place and may pass records through; the registry formats fetch schemas first (decoders/dispatch.ts). */
 function decoders(plugin: SourcePlugin, loaded: LoadedPipe, deps: Pick<StartDeps, "signal" | "logger" | "columns">): Decoding {

@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import type { ClickHouseClient } from "@clickhouse/client";
 import { errorRowLine } from "./error-row.js";
 import { DestinationError } from "./errors.js";
+import { framesFailure } from "./frame-passthrough.js";
 
 /** Maps any failure of a ClickHouse call into the ingest hierarchy (retriable or not). */
 export type DestinationClassifier = (err: unknown, context: Record<string, unknown>) => DestinationError;
@@ -60,6 +61,16 @@ const PASSTHROUGH_SETTINGS = {
   input_format_parallel_parsing: 0,
 } as const;
 
+/**
+ * Frames ClickHouse decodes (frame-passthrough.ts): concatenated records in `format`. A field
+ * the writer's schema lacks fills its column with the default, as the consumer's decode does.
+ */
+export interface InsertFrames {
+  readonly format: string;
+  readonly settings: Readonly<Record<string, string>>;
+}
+const FRAME_SETTINGS = { input_format_avro_allow_missing_fields: 1, input_format_null_as_default: 1 } as const;
+
 /** Where batches go; the pipeline depends on this shape only. */
 export interface DestinationSink {
   /**
@@ -67,7 +78,7 @@ export interface DestinationSink {
    * when it holds records' own JSON. Its buffers are reused for later batches once this batch
    * is committed: a sink must not keep them after the returned promise settles.
    */
-  insertBody(table: string, body: Buffer | readonly Buffer[], passthrough: boolean): Promise<void>;
+  insertBody(table: string, body: Buffer | readonly Buffer[], passthrough: boolean, frames?: InsertFrames): Promise<void>;
   /** Rows for the error table beside `table`. */
   insertErrors(table: string, rows: readonly ErrorRow[]): Promise<void>;
   insertState(rows: readonly StateRow[]): Promise<void>;
@@ -101,7 +112,14 @@ export class ClickHouseSink implements DestinationSink {
   }
 
   /** Insert a JSONEachRow body into a destination table. */
-  async insertBody(table: string, body: Buffer | readonly Buffer[], passthrough: boolean): Promise<void> {
+  async insertBody(table: string, body: Buffer | readonly Buffer[], passthrough: boolean, frames?: InsertFrames): Promise<void> {
+    if (frames !== undefined) {
+      // The format's settings may carry the registry's credentials: they go as query settings, never into the query text or a log.
+      await this.exec(`INSERT INTO ${this.qualified(table)} FORMAT ${frames.format}`, body, { ...FRAME_SETTINGS, ...frames.settings }).catch((err: unknown) => {
+        throw framesFailure(err);
+      });
+      return;
+    }
     await this.exec(`INSERT INTO ${this.qualified(table)} FORMAT JSONEachRow`, body, passthrough ? PASSTHROUGH_SETTINGS : {});
   }
 

@@ -1,4 +1,5 @@
 import { BodyWriter } from "./body-writer.js";
+import type { FrameFormat } from "./frame-passthrough.js";
 import type { DecodedRecord } from "./decoders/json.js";
 import { rawMessage } from "./error-row.js";
 import { ErrorType, RecordError, errorMessage } from "./errors.js";
@@ -63,7 +64,20 @@ export class TableBatch {
     public passthrough: boolean,
   ) {}
 
+  /** Passed-through records are frames ClickHouse decodes (concatenated, no newline), not JSON lines. */
+  frames: FrameFormat | undefined;
+
+  /** Pass records through as frames in this format (set before the first record is added). */
+  withFrames(frames: FrameFormat | undefined): this {
+    this.frames = frames;
+    return this;
+  }
+
   add(record: RawRecord, looksValid: (value: Buffer | null) => boolean): void {
+    if (this.passthrough && this.frames !== undefined) {
+      this.addFrame(record, this.frames);
+      return;
+    }
     if (this.passthrough && looksValid(record.value)) {
       this.records.push(this.append(record, record.value as Buffer));
       return;
@@ -76,6 +90,7 @@ export class TableBatch {
    * Without virtual columns the record keeps a view of its bytes in the body (one copy in all).
    */
   private append(record: RawRecord, value: Buffer): RawRecord {
+    if (this.frames !== undefined) return withValue(record, this.body.write(value));
     const members = this.mapper.virtualMembers(record);
     if (members === "" && LineRecord.fits(record)) {
       const start = this.body.copyLine(value);
@@ -90,6 +105,32 @@ export class TableBatch {
     this.body.write(value.subarray(open));
     this.body.write(NEWLINE);
     return detached(record);
+  }
+
+  /**
+   * A frame ClickHouse can decode goes into the body as it is. Any other record is the
+   * consumer's: one that does not decode becomes its error row here; one that does (rare: the
+   * frame check is stricter than the decoder) turns the lane to mapped rows, since JSON lines
+   * cannot share a body of frames.
+   */
+  private addFrame(record: RawRecord, frames: FrameFormat): void {
+    if (frames.accepts(record.value)) {
+      this.records.push(this.append(record, record.value as Buffer));
+      return;
+    }
+    if (this.decodes(record)) this.switchToMapped();
+    this.mapOne(detached(record), this.records, this.rows);
+  }
+
+  private decodes(record: RawRecord): boolean {
+    try {
+      this.decode(record.value);
+      return true;
+    } catch (err) {
+      // mapOne decodes it again and records why it fails as the record's error row.
+      void err;
+      return false;
+    }
   }
 
   /** The passed-through records did not go in as they are: map each one, keeping the bad ones aside. */

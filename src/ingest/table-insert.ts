@@ -1,4 +1,5 @@
 import { ErrorType, errorMessage, isDataError } from "./errors.js";
+import { serverCannotReachRegistry } from "./frame-passthrough.js";
 import type { Logger } from "./logger.js";
 import type { IngestMetrics } from "./metrics.js";
 import { type RetryOptions, retry } from "./retry.js";
@@ -44,15 +45,19 @@ function attempt(lane: TableBatch, from: number, to: number, passthrough: boolea
       if (landed.size > 0) body = lane.bodyWithout(from, to, landed);
     }
     try {
-      await deps.sink.insertBody(lane.table, body, passthrough);
+      await (passthrough && lane.frames !== undefined
+        ? deps.sink.insertBody(lane.table, body, passthrough, lane.frames)
+        : deps.sink.insertBody(lane.table, body, passthrough));
     } catch (err) {
       failed = true;
       throw err;
     }
   };
+  // Frames the server cannot decode for want of the registry go back to the caller, which lets the consumer decode them.
+  const framesFallback = passthrough && lane.frames !== undefined;
   return retry(once, {
     ...deps.retry,
-    retriable: retriesAsSystemError,
+    retriable: (err) => retriesAsSystemError(err) && !(framesFallback && serverCannotReachRegistry(err)),
     onRetry: (err, n, delayMs) => {
       deps.onSystemFailure(err);
       deps.metrics.retried("insert_rows");
@@ -90,8 +95,11 @@ export async function insertTableBatch(lane: TableBatch, deps: TableInsertDeps):
       await attempt(lane, 0, lane.records.length, true, deps);
       return;
     } catch (err) {
-      if (!isDataError(err)) throw err;
-      deps.logger.debug({ err: errorMessage(err), table: lane.table }, "ClickHouse refused the passed-through batch; checking record by record");
+      if (lane.frames !== undefined && serverCannotReachRegistry(err)) {
+        lane.frames.pause.pauseFrom();
+        deps.logger.warn({ err: errorMessage(err), table: lane.table }, "ClickHouse cannot use the schema registry; the consumer decodes for the next minutes (set formatOptions.avroDecoding: consumer if the server can never reach it)");
+      } else if (!isDataError(err)) throw err;
+      else deps.logger.debug({ err: errorMessage(err), table: lane.table }, "ClickHouse refused the passed-through batch; checking record by record");
       lane.switchToMapped();
     }
   }

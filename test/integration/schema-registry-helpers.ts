@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type avro from "avsc";
 import { stateDir } from "../stack/env.js";
-import type { StackEnv } from "./ingest-helpers.js";
+import { type StackEnv, startConsumer, stopConsumer, waitFor } from "./ingest-helpers.js";
 
 /** The stack registry's credentials, as a pipe's Secret and as the helpers' auth header. */
 export function registrySecret(env: StackEnv): Record<string, string> {
@@ -56,4 +56,14 @@ export function registryLookups(id: number | string, mark: number): number {
   if (!existsSync(accessLog)) return 0;
   const needle = `method="GET" path="/apis/ccompat/v7/${typeof id === "number" ? `schemas/ids/${id}` : id}"`;
   return readFileSync(accessLog).subarray(mark).toString("utf8").split("\n").filter((line) => line.includes(needle)).length;
+}
+
+/** Run a consumer on the pipe file until `done`, then stop it. */
+export async function consumeUntil(file: string, what: string, done: () => Promise<boolean>): Promise<void> {
+  const consumer = startConsumer(file);
+  try {
+    await waitFor(what, done, 120_000, consumer);
+  } finally {
+    await stopConsumer(consumer);
+  }
 }

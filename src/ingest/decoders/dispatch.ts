@@ -1,4 +1,5 @@
 import { ConfigError } from "../errors.js";
+import { type FrameFormat, avroConfluentFrames } from "../frame-passthrough.js";
 import type { RetryOptions } from "../retry.js";
 import type { RawRecord } from "../source.js";
 import type { Decoder } from "../table-batch.js";
@@ -18,6 +19,8 @@ export interface FormatOptions {
   readonly columns?: readonly string[];
   /** CSV: field delimiter. */
   readonly delimiter?: string;
+  /** AvroConfluent: who decodes the frames, ClickHouse where it applies (default; frame-passthrough.ts) or the consumer. */
+  readonly avroDecoding?: "consumer" | "clickhouse";
 }
 
 export interface FormatSpec {
@@ -32,6 +35,8 @@ export interface Decoding {
   readonly prepare?: (records: readonly RawRecord[]) => Promise<void>;
   /** JSON records may go to ClickHouse as their own bytes. */
   readonly passthrough: boolean;
+  /** Passed-through records are frames ClickHouse decodes in this format (not JSON lines). */
+  readonly frames?: FrameFormat;
 }
 
 export interface DecodingContext {
@@ -51,7 +56,10 @@ export function createDecoding(spec: FormatSpec, ctx: DecodingContext): Decoding
   const { format, schemaRegistry, options } = spec;
   if (format === "AvroConfluent" && schemaRegistry !== undefined) {
     const avro = new AvroConfluentDecoder({ ...schemaRegistry, retry: ctx.retry });
-    return { decode: (bytes) => avro.decode(bytes), prepare: (records) => avro.prepare(records), passthrough: false };
+    const decoding = { decode: (bytes: Buffer | null) => avro.decode(bytes), prepare: (records: readonly RawRecord[]) => avro.prepare(records) };
+    // The consumer still fetches each id first, so frames whose id the registry lacks become error rows here.
+    const frames = options?.avroDecoding !== "consumer" ? avroConfluentFrames(schemaRegistry, (bytes) => avro.framed(bytes)) : undefined;
+    return frames === undefined ? { ...decoding, passthrough: false } : { ...decoding, passthrough: true, frames };
   }
   if (format === "Protobuf" && schemaRegistry !== undefined) {
     const proto = new ProtobufConfluentDecoder({ ...schemaRegistry, retry: ctx.retry });
