@@ -44,6 +44,14 @@ export const CONSUMER_CLIENT_OPTIONS: ClickHouseClientOptions = {
 };
 
 /**
+ * The consumer's client for statements ClickHouse runs for long without sending a byte back:
+ * an `INSERT ... SELECT` of a multi-GB file answers only when it is done, and the request
+ * timeout is an idle-socket timeout, so 60 s would cut it and retry it for ever. Progress
+ * headers would keep the socket busy but make the summary (the pipe's row count) partial.
+ */
+export const BULK_CLIENT_OPTIONS: ClickHouseClientOptions = { ...CONSUMER_CLIENT_OPTIONS, requestTimeoutMs: 6 * 3600_000 };
+
+/**
  * Settings pinned on every query, whatever the server's or the user profile's defaults
  * (ClickHouse Cloud's differ from a self-hosted server's):
  * - date_time_input_format=basic: the coercer writes DateTime/DateTime64 as Unix seconds,

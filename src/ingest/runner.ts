@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import type { ClickHouseClient } from "@clickhouse/client";
-import { CONSUMER_CLIENT_OPTIONS, createClickHouseClient } from "../clickhouse/client.js";
+import { BULK_CLIENT_OPTIONS, CONSUMER_CLIENT_OPTIONS, type ClickHouseClientOptions, createClickHouseClient } from "../clickhouse/client.js";
 import { type ClickPipe, SecretKeys, parseByteSize, parseDuration, pipeId, sourceKind } from "../api/index.js";
 import type { SourcePlugin } from "../sources/plugin.js";
 import { ingestedKinds, sourcePlugin } from "../sources/registry.js";
@@ -53,7 +53,7 @@ export function pluginOf(pipe: ClickPipe): SourcePlugin {
   return plugin;
 }
 
-function clickhouseClient(loaded: LoadedPipe): ClickHouseClient {
+function clickhouseClient(loaded: LoadedPipe, options: ClickHouseClientOptions = CONSUMER_CLIENT_OPTIONS): ClickHouseClient {
   const dest = loaded.pipe.spec.destination;
   const ref = dest.clickhouse.credentialsSecretRef;
   return createClickHouseClient(
@@ -63,7 +63,7 @@ function clickhouseClient(loaded: LoadedPipe): ClickHouseClient {
       password: loaded.secrets.get(ref.name, SecretKeys.password),
       database: dest.database,
     },
-    CONSUMER_CLIENT_OPTIONS,
+    options,
   );
 }
 
@@ -104,6 +104,7 @@ export async function runPipe(loaded: LoadedPipe, opts: RunOptions): Promise<num
   const pipe = pipeId(loaded.pipe);
   const logger = createLogger(pipe);
   let client: ClickHouseClient | undefined;
+  let bulkClient: ClickHouseClient | undefined;
   let server: Server | undefined;
   const stopping = new AbortController();
   let ready = false;
@@ -115,7 +116,9 @@ export async function runPipe(loaded: LoadedPipe, opts: RunOptions): Promise<num
     const address = server.address();
     logger.info({ port: typeof address === "object" && address !== null ? address.port : opts.httpPort }, "serving /healthz, /readyz and /metrics");
     client = clickhouseClient(loaded);
-    const sink = new ClickHouseSink(client, loaded.pipe.spec.destination.database, destinationError);
+    // Opens no connection until a source runs a bulk statement (object storage).
+    bulkClient = clickhouseClient(loaded, BULK_CLIENT_OPTIONS);
+    const sink = new ClickHouseSink(client, loaded.pipe.spec.destination.database, destinationError, bulkClient);
     await prepareDestination(plugin, loaded, { client, logger, signal: stopping.signal });
     const columns = await setUpDestination(client, loaded.pipe, { mode: opts.setup, tables: plugin.tables(loaded.pipe.spec), logger, signal: stopping.signal });
     const running = start(loaded, { plugin, client, sink, metrics, logger, signals, signal: stopping.signal, columns, replica: opts.replica ?? { index: 0, count: 1 } });
@@ -130,6 +133,7 @@ export async function runPipe(loaded: LoadedPipe, opts: RunOptions): Promise<num
     return 1;
   } finally {
     await client?.close();
+    await bulkClient?.close();
     server?.close();
   }
 }

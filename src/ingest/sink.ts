@@ -106,6 +106,8 @@ export class ClickHouseSink implements DestinationSink {
     private readonly client: ClickHouseClient,
     private readonly database: string,
     private readonly classify: DestinationClassifier,
+    /** For insertStatement: a client whose timeout outlasts a long `INSERT ... SELECT` (BULK_CLIENT_OPTIONS). */
+    private readonly bulkClient: ClickHouseClient = client,
   ) {
     this.stateTable = this.qualified("clickpipes_state");
     this.logTable = this.qualified("clickpipes_log");
@@ -147,7 +149,7 @@ export class ClickHouseSink implements DestinationSink {
   async insertStatement(req: StatementRequest): Promise<{ rows: number }> {
     const { query, params } = req.build(this.qualified(req.table));
     try {
-      const result = await this.client.exec({
+      const result = await this.bulkClient.exec({
         query,
         clickhouse_settings: { ...req.settings },
         ...(params === undefined ? {} : { query_params: { ...params } }),
