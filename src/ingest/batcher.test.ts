@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { flushReason, msUntilDue } from "./batcher.js";
+import { flushReason, flushWhenCaughtUp, msUntilDue } from "./batcher.js";
 
 const limits = { maxRows: 100, maxBytes: 1000, maxWaitMs: 5000 };
 
@@ -13,6 +13,16 @@ describe("batcher", () => {
     expect(flushReason({ recordCount: 5, bytes: 1000, openedAt: 0 }, limits, 1)).toBe("bytes");
     expect(flushReason({ recordCount: 5, bytes: 10, openedAt: 0 }, limits, 4999)).toBeUndefined();
     expect(flushReason({ recordCount: 5, bytes: 10, openedAt: 0 }, limits, 5000)).toBe("wait");
+  });
+
+  it("inserts a caught-up batch early only after a full one (a backlog's tail), never an empty one", () => {
+    const held = { recordCount: 3, bytes: 30, openedAt: 0 };
+    expect(flushWhenCaughtUp(held, "rows")).toBe(true);
+    expect(flushWhenCaughtUp(held, "bytes")).toBe(true);
+    expect(flushWhenCaughtUp(held, "wait")).toBe(false);
+    expect(flushWhenCaughtUp(held, "caughtUp")).toBe(false);
+    expect(flushWhenCaughtUp(held, undefined)).toBe(false);
+    expect(flushWhenCaughtUp({ recordCount: 0, bytes: 0, openedAt: 0 }, "rows")).toBe(false);
   });
 
   it("says how long until the wait limit fires", () => {

@@ -27,6 +27,16 @@ export function flushReason(state: BatchState, limits: BatchLimits, now: number)
   return undefined;
 }
 
+/**
+ * Pure decision: the source has handed over all it had (no lag). A batch that fills after a
+ * full one is the tail of a backlog: waiting for the timer would only delay it, no more
+ * records are coming soon. After a batch that went by its timer (a trickle), the timer
+ * stays the rule, so a slow stream still makes one insert per wait time, not one per fetch.
+ */
+export function flushWhenCaughtUp(state: BatchState, previous: FlushReason | "caughtUp"): boolean {
+  return state.recordCount > 0 && (previous === "rows" || previous === "bytes");
+}
+
 /** Ms until the wait limit fires for this batch (0 when due, undefined when empty). */
 export function msUntilDue(state: BatchState, limits: BatchLimits, now: number): number | undefined {
   if (state.openedAt === undefined) return undefined;

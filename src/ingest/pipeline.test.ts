@@ -152,6 +152,21 @@ describe("pipeline", () => {
     expect(sink.events).toEqual(["rows:2:raw", "state", "commit", "rows:1:raw", "state", "commit"]);
   });
 
+  it("inserts the tail of a backlog once the source is caught up, and leaves a trickle to the wait limit", async () => {
+    const { sink, pipeline } = setup(undefined, 2);
+    await pipeline.onRecords([rec(0, '{"id":1}'), rec(1, '{"id":2}'), rec(2, '{"id":3}')]);
+    await pipeline.onCaughtUp();
+    await pipeline.settled();
+    expect(sink.events).toEqual(["rows:2:raw", "state", "commit", "rows:1:raw", "state", "commit"]);
+    // No full batch since: records arriving one by one wait for the timer (maxWaitMs), one insert per wait.
+    await pipeline.onRecords([rec(3, '{"id":4}')]);
+    await pipeline.onCaughtUp();
+    await pipeline.settled();
+    expect(sink.events).toHaveLength(6);
+    await pipeline.flush();
+    expect(sink.rows.map((r) => r.id)).toEqual([1, 2, 3, 4]);
+  });
+
   it("routes a wrong-typed record to the error table and inserts the others", async () => {
     const { sink, pipeline } = setup();
     sink.refuse = '"id":"oops"';

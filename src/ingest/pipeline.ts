@@ -1,4 +1,4 @@
-import { type BatchLimits, flushReason, msUntilDue } from "./batcher.js";
+import { type BatchLimits, type FlushReason, flushReason, flushWhenCaughtUp, msUntilDue } from "./batcher.js";
 import { Batch, type Routes } from "./batch.js";
 import { looksLikeJsonObject } from "./decoders/json.js";
 import { errorMessage } from "./errors.js";
@@ -53,6 +53,8 @@ export class Pipeline implements RecordSink {
   private readonly timestamps = new WeakMap<Batch, number[]>();
   /** The filling batch's entry of `timestamps` (newBatch replaces both together). */
   private stamps: number[] = [];
+  /** Why the last batch was flushed: full batches mean a backlog is draining (see flushWhenCaughtUp). */
+  private lastFlush: FlushReason | "caughtUp" = undefined;
 
   constructor(private readonly opts: PipelineOptions) {
     this.batch = this.newBatch();
@@ -78,7 +80,9 @@ export class Pipeline implements RecordSink {
     for (const record of records) {
       this.batch.add(record, now, looksLikeJsonObject);
       this.stamps.push(record.timestamp);
-      if (flushReason(this.batch, this.opts.limits, now) !== undefined) {
+      const reason = flushReason(this.batch, this.opts.limits, now);
+      if (reason !== undefined) {
+        this.lastFlush = reason;
         await this.startFlush();
         now = Date.now();
       }
@@ -91,6 +95,13 @@ export class Pipeline implements RecordSink {
     for (const c of checkpoints) this.batch.progress(c, Date.now());
     this.arm();
     return Promise.resolve();
+  }
+
+  async onCaughtUp(): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    if (!flushWhenCaughtUp(this.batch, this.lastFlush)) return;
+    this.lastFlush = "caughtUp";
+    await this.startFlush();
   }
 
   onReset(): void {
@@ -191,6 +202,7 @@ export class Pipeline implements RecordSink {
     if (due === undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.lastFlush = "wait";
       this.flushInBackground();
     }, due);
   }

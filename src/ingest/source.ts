@@ -76,6 +76,12 @@ export interface RecordSink {
    */
   onTablesChanged?(tables: readonly string[]): Promise<void>;
   /**
+   * The source has handed over everything its streams held when it last looked (no lag).
+   * The tail of a backlog goes in now rather than at the wait limit (`flushWhenCaughtUp`).
+   * Optional on both sides: a source that cannot tell never calls it.
+   */
+  onCaughtUp?(): Promise<void>;
+  /**
    * Resolves once every batch that was full or due when called is inserted and committed
    * (or has failed): a source delivering exactly-once waits for it before reading what its
    * table holds, and before giving streams up in a rebalance.

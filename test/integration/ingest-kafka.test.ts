@@ -114,6 +114,33 @@ describe("Kafka → ClickHouse", () => {
     expect(sum).toBe(total);
   });
 
+  it("inserts the last records of a backlog as soon as it is read, not at the batch wait time", async () => {
+    const topic = uniqueName("backlog");
+    await createTopic(env, topic, 3);
+    const total = 25_000;
+    await produce(env, topic, Array.from({ length: total }, (_, i) => ({ value: goodMessage(i) })), 3);
+    const file = writePipeFile(env, {
+      name: "backlog",
+      database: db,
+      table: "backlog",
+      kafka: { brokers: env.KAFKA_BROKERS, topics: topic },
+      columns: [
+        { name: "id", type: "UInt64" },
+        { name: "name", type: "String" },
+      ],
+      sortingKey: ["id"],
+      // Two full batches and a tail of 5,000: with a 10-minute wait, only the caught-up flush can insert the tail in time.
+      settings: { maxBatchRows: 10_000, streamingMaxInsertWaitTime: "10m" },
+    });
+    const consumer = startConsumer(file);
+    try {
+      await waitFor("the backlog's tail in the table", async () => (await count(ch, `SELECT count() c FROM ${db}.backlog`)) >= total, 120_000, consumer);
+      expect(await count(ch, `SELECT uniqExact(id) c FROM ${db}.backlog`)).toBe(total);
+    } finally {
+      await stopConsumer(consumer, "SIGKILL");
+    }
+  });
+
   it("maps dotted source fields and converts the full type matrix", async () => {
     const topic = uniqueName("types");
     await createTopic(env, topic, 1);

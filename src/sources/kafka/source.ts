@@ -3,6 +3,7 @@ import { type KafkaSource as KafkaSpec, splitList } from "../../api/index.js";
 import { SourceError, errorMessage } from "../../ingest/errors.js";
 import type { Logger } from "../../ingest/logger.js";
 import type { Checkpoint, RawRecord, RecordSink, Source } from "../../ingest/source.js";
+import { PartitionLags, lagFromCommitted } from "./caught-up.js";
 import { type ExactlyOnceFence, filterLanded } from "./exactly-once.js";
 import { kafkaStream, parseKafkaStream } from "./stream.js";
 import type { KafkaMeta } from "./virtual-columns.js";
@@ -88,7 +89,7 @@ export class KafkaRecordSource implements Source {
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   private readonly topics: string[];
-  private readonly lagByKey = new Map<string, number>();
+  private readonly lags = new PartitionLags();
   private delivering = true;
   private inFlight: Promise<void> = Promise.resolve();
 
@@ -128,7 +129,10 @@ export class KafkaRecordSource implements Source {
         context: { groupId: this.opts.groupId },
       });
     }
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      const assigned = Object.entries(event.payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((p) => kafkaStream(topic, p)));
+      this.lags.assign(assigned);
+      void this.learnInitialLags(Object.keys(event.payload.memberAssignment));
       this.opts.exactlyOnce?.reset();
       sink.onReset();
     });
@@ -166,7 +170,7 @@ export class KafkaRecordSource implements Source {
   }
 
   lag(): Promise<Map<string, number>> {
-    return Promise.resolve(new Map(this.lagByKey));
+    return Promise.resolve(this.lags.known());
   }
 
   async close(): Promise<void> {
@@ -203,11 +207,33 @@ export class KafkaRecordSource implements Source {
         if (filtered.progress !== undefined) await sink.onProgress([{ stream, position: filtered.progress }]);
         await this.settleBeforeRebalance(payload, sink);
       }
+      this.lags.fetched(stream, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n)));
+      if (this.lags.caughtUp()) await sink.onCaughtUp?.();
     } finally {
       clearInterval(beat);
     }
     payload.resolveOffset(batch.lastOffset());
-    this.lagByKey.set(stream, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n)));
+  }
+
+  /**
+   * Lags of the partitions just assigned, from the group's committed offsets and the
+   * partitions' watermarks: what tells an empty partition from one not fetched yet. Best
+   * effort: without it those partitions stay unknown until fetched (the batch timer rules).
+   */
+  private async learnInitialLags(topics: readonly string[]): Promise<void> {
+    try {
+      const startsAtLatest = this.opts.spec.offset.strategy === "from_latest";
+      const committed = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [...topics] });
+      for (const { topic, partitions } of committed) {
+        const marks = new Map((await this.admin.fetchTopicOffsets(topic)).map((m) => [m.partition, m]));
+        for (const { partition, offset } of partitions) {
+          const mark = marks.get(partition);
+          if (mark !== undefined) this.lags.initial(kafkaStream(topic, partition), lagFromCommitted(offset, mark.low, mark.high, startsAtLatest));
+        }
+      }
+    } catch (err) {
+      this.opts.logger.debug({ err: errorMessage(err) }, "could not read the partitions' lags after joining; they are learned from fetches");
+    }
   }
 
   /** Our own batches in flight go in first, so the table shows everything this member inserted. */

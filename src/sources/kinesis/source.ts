@@ -192,7 +192,12 @@ export class KinesisRecordSource implements Source {
       limits: this.limits,
       logger: this.opts.logger,
       signal: this.stopping.signal,
-      deliver: (records) => this.handOver((sink) => sink.onRecords(records)),
+      deliver: (records) =>
+        this.handOver(async (sink) => {
+          await sink.onRecords(records);
+          // Every shard read so far at its tip: a backlog's last records need not wait for the batch timer.
+          if ([...this.lagByStream.values()].every((ms) => ms === 0)) await sink.onCaughtUp?.();
+        }),
       finish: (last) => this.handOver((sink) => sink.onProgress([{ stream: kinesisStream(this.opts.streamName, shard.id), position: endPosition(last) }])),
       setLag: (ms) => this.lagByStream.set(kinesisStream(this.opts.streamName, shard.id), ms),
     };
