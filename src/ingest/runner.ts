@@ -121,7 +121,7 @@ export async function runPipe(loaded: LoadedPipe, opts: RunOptions): Promise<num
     const sink = new ClickHouseSink(client, loaded.pipe.spec.destination.database, destinationError, bulkClient);
     await prepareDestination(plugin, loaded, { client, logger, signal: stopping.signal });
     const columns = await setUpDestination(client, loaded.pipe, { mode: opts.setup, tables: plugin.tables(loaded.pipe.spec), logger, signal: stopping.signal });
-    const running = start(loaded, { plugin, client, sink, metrics, logger, signals, signal: stopping.signal, columns, replica: opts.replica ?? { index: 0, count: 1 } });
+    const running = await start(loaded, { plugin, client, sink, metrics, logger, signals, signal: stopping.signal, columns, replica: opts.replica ?? { index: 0, count: 1 } });
     await startSource(running, logger, stopping.signal);
     ready = true;
     // The replica says which share of the work this consumer took (sources that split by index).
@@ -150,9 +150,10 @@ interface StartDeps {
   readonly replica: { readonly index: number; readonly count: number };
 }
 
-function start(loaded: LoadedPipe, deps: StartDeps): Running {
+async function start(loaded: LoadedPipe, deps: StartDeps): Promise<Running> {
   const { spec } = loaded.pipe;
   const pipe = pipeId(loaded.pipe);
+  const decoding = await decoders(deps.plugin, loaded, deps);
   const source = deps.plugin.open({
     pipe: loaded.pipe,
     secrets: loaded.secrets,
@@ -163,7 +164,6 @@ function start(loaded: LoadedPipe, deps: StartDeps): Running {
     signal: deps.signal,
     clickhouse: deps.client,
   });
-  const decoding = decoders(deps.plugin, loaded, deps);
   const tables = new Map([...deps.columns].map(([table, columns]) => [table, compileMapper(columns, spec.fieldMappings ?? [], deps.plugin.virtualColumns)]));
   // Setup returned the plugin's tables in its order: the first takes records that name none.
   const routes: Routes = { tables, defaultTable: [...deps.columns.keys()][0] ?? "", decode: decoding.decode, passthrough: decoding.passthrough, ...(decoding.frames === undefined ? {} : { frames: decoding.frames }) };
@@ -194,7 +194,7 @@ function start(loaded: LoadedPipe, deps: StartDeps): Running {
 type Decoding = Pick<PipelineOptions, "prepare"> & Pick<Routes, "decode" | "passthrough" | "frames">;
 
 /** JSONEachRow decodes in place and may pass records through; the registry formats fetch schemas first (decoders/dispatch.ts). */
-function decoders(plugin: SourcePlugin, loaded: LoadedPipe, deps: Pick<StartDeps, "signal" | "logger" | "columns">): Decoding {
+function decoders(plugin: SourcePlugin, loaded: LoadedPipe, deps: Pick<StartDeps, "signal" | "logger" | "columns">): Promise<Decoding> {
   const format = plugin.format(loaded.pipe.spec, loaded.secrets);
   // CSV/TabSeparated fields by position default to the destination's columns, virtual ones (_key, _offset...) aside.
   const virtual = new Set(plugin.virtualColumns.map((v) => v.name));

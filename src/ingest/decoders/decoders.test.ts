@@ -91,10 +91,10 @@ describe("DelimitedDecoder", () => {
 });
 
 describe("createDecoding", () => {
-  it("leaves records JSON when the source passes no format options (object storage converts its CSV itself)", () => {
-    const decoding = createDecoding({ format: "CSV" }, { columns: ["a"], retry: {} });
+  it("leaves records JSON when the source passes no format options (object storage converts its CSV itself)", async () => {
+    const decoding = await createDecoding({ format: "CSV" }, { columns: ["a"], retry: {} });
     expect(decoding.passthrough).toBe(true);
     expect(decoding.decode(Buffer.from('{"a":1}'))).toEqual({ a: 1 });
-    expect(createDecoding({ format: "CSV", options: {} }, { columns: ["a"], retry: {} }).decode(Buffer.from("7"))).toEqual({ a: "7" });
+    expect((await createDecoding({ format: "CSV", options: {} }, { columns: ["a"], retry: {} })).decode(Buffer.from("7"))).toEqual({ a: "7" });
   });
 });

@@ -2,8 +2,9 @@ import { parse } from "csv-parse/sync";
 import { ErrorType, RecordError, errorMessage } from "../errors.js";
 import type { DecodedRecord } from "./json.js";
 
-export const DELIMITED_FORMATS = ["CSV", "CSVWithNames", "TabSeparated", "TabSeparatedWithNames"] as const;
-export type DelimitedFormat = (typeof DELIMITED_FORMATS)[number];
+import type { DelimitedFormat } from "./delimited-formats.js";
+
+export { DELIMITED_FORMATS, type DelimitedFormat } from "./delimited-formats.js";
 
 export interface DelimitedOptions {
   readonly format: DelimitedFormat;

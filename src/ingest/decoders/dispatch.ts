@@ -3,10 +3,8 @@ import { type FrameFormat, avroConfluentFrames } from "../frame-passthrough.js";
 import type { RetryOptions } from "../retry.js";
 import type { RawRecord } from "../source.js";
 import type { Decoder } from "../table-batch.js";
-import { AvroConfluentDecoder, avroSchema, decodeAvroBody } from "./avro-confluent.js";
-import { DELIMITED_FORMATS, DelimitedDecoder, type DelimitedFormat } from "./delimited.js";
+import { DELIMITED_FORMATS, type DelimitedFormat } from "./delimited-formats.js";
 import { decodeJsonObject } from "./json.js";
-import { ProtobufConfluentDecoder, ProtobufDecoder } from "./protobuf.js";
 
 /** Format settings a plugin passes from its spec (see RecordFormat.options). */
 export interface FormatOptions {
@@ -51,10 +49,15 @@ function required(value: string | undefined, what: string, format: string): stri
   return value;
 }
 
-/** The decoder for a pipe's record format: one place decides, for every source. */
-export function createDecoding(spec: FormatSpec, ctx: DecodingContext): Decoding {
+/**
+ * The decoder for a pipe's record format: one place decides, for every source. Decoders
+ * other than JSON load their libraries here, on first use: Avro and Protobuf cost a
+ * JSON consumer ~100 ms of start-up otherwise.
+ */
+export async function createDecoding(spec: FormatSpec, ctx: DecodingContext): Promise<Decoding> {
   const { format, schemaRegistry, options } = spec;
   if (format === "AvroConfluent" && schemaRegistry !== undefined) {
+    const { AvroConfluentDecoder } = await import("./avro-confluent.js");
     const avro = new AvroConfluentDecoder({ ...schemaRegistry, retry: ctx.retry });
     const decoding = { decode: (bytes: Buffer | null) => avro.decode(bytes), prepare: (records: readonly RawRecord[]) => avro.prepare(records) };
     // The consumer still fetches each id first, so frames whose id the registry lacks become error rows here.
@@ -62,20 +65,24 @@ export function createDecoding(spec: FormatSpec, ctx: DecodingContext): Decoding
     return frames === undefined ? { ...decoding, passthrough: false } : { ...decoding, passthrough: true, frames };
   }
   if (format === "Protobuf" && schemaRegistry !== undefined) {
+    const { ProtobufConfluentDecoder } = await import("./protobuf.js");
     const proto = new ProtobufConfluentDecoder({ ...schemaRegistry, retry: ctx.retry });
     return { decode: (bytes) => proto.decode(bytes), prepare: (records) => proto.prepare(records), passthrough: false };
   }
   // Without options the source hands over JSON objects, whatever its format is called (object storage's CSV).
   if (options === undefined) return { decode: decodeJsonObject, passthrough: true };
   if (format === "Protobuf") {
+    const { ProtobufDecoder } = await import("./protobuf.js");
     const proto = new ProtobufDecoder(required(options.protobufSchema, "protobufSchema", format), required(options.protobufMessageType, "protobufMessageType", format));
     return { decode: (bytes) => proto.decode(bytes), passthrough: false };
   }
   if (format === "Avro") {
+    const { avroSchema, decodeAvroBody } = await import("./avro-confluent.js");
     const schema = avroSchema(required(options.avroSchema, "avroSchema", format), "the pipe's avroSchema");
     return { decode: (bytes) => decodeAvroBody(schema, bytes ?? Buffer.alloc(0)), passthrough: false };
   }
   if ((DELIMITED_FORMATS as readonly string[]).includes(format)) {
+    const { DelimitedDecoder } = await import("./delimited.js");
     const delimited = new DelimitedDecoder({
       format: format as DelimitedFormat,
       columns: options.columns ?? ctx.columns,
