@@ -31,7 +31,7 @@ import type { RawRecord } from "../src/ingest/source.js";
 import { KAFKA_VIRTUAL_COLUMNS } from "../src/sources/kafka/virtual-columns.js";
 import { loadStackEnv, repoRoot, type StackEnv } from "../test/stack/env.js";
 import { up } from "../test/stack/stack.js";
-import { columns, message, rawConsumeRate } from "./kafka.js";
+import { columns, deleteTopics, message, rawConsumeRate } from "./kafka.js";
 
 const PARTITIONS = 3;
 const SIZE = 1600;
@@ -303,8 +303,8 @@ export async function main(): Promise<Record<string, unknown>> {
   const decode = await decodeRates(env, frames);
   const db = `bench_avro_${randomBytes(4).toString("hex")}`;
   await chExec(env, `CREATE DATABASE ${db}`);
+  const topic = `bench-avro-${randomBytes(3).toString("hex")}`;
   try {
-    const topic = `bench-avro-${randomBytes(3).toString("hex")}`;
     log(`producing ${n} records to ${topic}`);
     await produceFrames(env, topic, frames);
     const consume = await rawConsume(env, topic, n, bytes);
@@ -348,5 +348,6 @@ export async function main(): Promise<Record<string, unknown>> {
     };
   } finally {
     await chExec(env, `DROP DATABASE IF EXISTS ${db}`).catch(() => undefined);
+    await deleteTopics(env, [topic]).catch((err: unknown) => log(`could not delete ${topic}: ${String(err)}`));
   }
 }

@@ -72,11 +72,27 @@ function kafkaClient(env: StackEnv): Kafka {
   return new Kafka({ clientId: "bench", brokers: [env.KAFKA_BROKERS!], logLevel: logLevel.NOTHING });
 }
 
+/** Topics this run created; a run writes ~1.3 GB, which the dev broker would otherwise keep for its retention week. */
+const createdTopics: string[] = [];
+
 async function createTopic(env: StackEnv, topic: string): Promise<void> {
   const admin = kafkaClient(env).admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
   await admin.disconnect();
+  createdTopics.push(topic);
+}
+
+/** Deletes the bench's topics (these, or every one `createTopic` made so far). */
+export async function deleteTopics(env: StackEnv, topics: string[] = createdTopics.splice(0)): Promise<void> {
+  if (topics.length === 0) return;
+  const admin = kafkaClient(env).admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics, timeout: 30_000 });
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 async function produceAll(env: StackEnv, topic: string, n: number, size: number): Promise<{ bytes: number }> {
@@ -437,6 +453,7 @@ export async function main(): Promise<Record<string, unknown>> {
     return await measure(env, front.pid());
   } finally {
     await front.destroy();
+    await deleteTopics(shared).catch((err: unknown) => log(`could not delete the bench's topics: ${String(err)}`));
   }
 }
 
