@@ -5,6 +5,7 @@ import type { Logger } from "../../ingest/logger.js";
 import type { Checkpoint, RawRecord, RecordSink, Source } from "../../ingest/source.js";
 import { PartitionLags, lagFromCommitted } from "./caught-up.js";
 import { type ExactlyOnceFence, filterLanded } from "./exactly-once.js";
+import { isRebalanceError } from "./rebalance-errors.js";
 import { kafkaStream, parseKafkaStream } from "./stream.js";
 import type { KafkaMeta } from "./virtual-columns.js";
 
@@ -34,8 +35,6 @@ export interface KafkaSourceOptions {
  */
 export const DEFAULT_FETCH = { maxBytesPerPartition: 1024 * 1024, maxBytes: 2 * 1024 * 1024 } as const;
 
-/** Commit failures that only mean this member lost its partitions: the new owner re-reads them (duplicates, never loss). */
-const REBALANCE_ERRORS = new Set(["REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "FENCED_INSTANCE_ID"]);
 
 /** Shared by every record without headers (most of them): one array less per record held in a batch. */
 const NO_HEADERS: readonly (readonly [string, string])[] = Object.freeze([]);
@@ -160,8 +159,7 @@ export class KafkaRecordSource implements Source {
       // A checkpoint names the last record in; Kafka's committed offset is the next one to read.
       await this.consumer.commitOffsets(checkpoints.map((c) => ({ ...parseKafkaStream(c.stream), offset: (BigInt(c.position) + 1n).toString() })));
     } catch (err) {
-      const type = (err as { type?: unknown }).type;
-      if (typeof type === "string" && REBALANCE_ERRORS.has(type)) {
+      if (isRebalanceError(err)) {
         this.opts.logger.warn({ err: errorMessage(err) }, "commit refused after a rebalance: these records will be consumed again (at-least-once)");
         return;
       }
@@ -252,9 +250,8 @@ export class KafkaRecordSource implements Source {
     try {
       await payload.heartbeat();
     } catch (err) {
-      const type = (err as { type?: unknown }).type;
-      if (typeof type !== "string" || !REBALANCE_ERRORS.has(type)) throw err;
-      this.opts.logger.info({ reason: type }, "exactly-once: the group is rebalancing, finishing the inserts in flight before rejoining");
+      if (!isRebalanceError(err)) throw err;
+      this.opts.logger.info({ reason: errorMessage(err) }, "exactly-once: the group is rebalancing, finishing the inserts in flight before rejoining");
       await sink.settled?.();
       throw err;
     }
