@@ -35,7 +35,6 @@ export interface KafkaSourceOptions {
  */
 export const DEFAULT_FETCH = { maxBytesPerPartition: 1024 * 1024, maxBytes: 2 * 1024 * 1024 } as const;
 
-
 /** Shared by every record without headers (most of them): one array less per record held in a batch. */
 const NO_HEADERS: readonly (readonly [string, string])[] = Object.freeze([]);
 
