@@ -7,7 +7,10 @@
  * `caCertificateSecretRef` is tested for real. The cluster survives restarts (same port,
  * same data); only a fresh `.stack/` makes a new one.
  */
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import type { Component, StackContext } from "./component.js";
@@ -25,8 +28,24 @@ interface Layout {
   readonly sockets: string;
 }
 
+/**
+ * Whether the postgres OS user can enter `dir`. The server and initdb run as that user, so a
+ * checkout under a directory only root may enter (a CI workspace of mode 0700, say) cannot hold
+ * the cluster.
+ */
+function postgresCanEnter(dir: string): boolean {
+  mkdirSync(dir, { recursive: true });
+  const [cmd, args] = asPostgresUser("test", ["-x", dir]);
+  return spawnSync(cmd, args, { stdio: "ignore" }).status === 0;
+}
+
 function layout(ctx: StackContext): Layout {
-  const dir = join(ctx.stateDir, "postgres");
+  const home = join(ctx.stateDir, "postgres");
+  // Elsewhere, a directory of its own per checkout (keyed by the state dir), so two checkouts
+  // on one machine still have separate clusters; it outlives a deleted `.stack/`.
+  const dir = postgresCanEnter(ctx.stateDir)
+    ? home
+    : join(tmpdir(), `clickpipes-stack-postgres-${createHash("sha256").update(ctx.stateDir).digest("hex").slice(0, 12)}`);
   return { dir, data: join(dir, "data"), tls: join(dir, "tls"), sockets: join(dir, "sockets") };
 }
 
@@ -39,9 +58,14 @@ function osUser(): { uid: number; gid: number } {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-/** Runs a Postgres binary as the postgres OS user (setpriv execs, so the pid is the server's). */
+/** A command run as the postgres OS user (setpriv execs, so the pid is the program's). */
+function asPostgresUser(program: string, args: string[]): [string, string[]] {
+  return ["setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", program, ...args]];
+}
+
+/** Runs a Postgres binary as the postgres OS user. */
 function asPostgres(bin: string, args: string[]): [string, string[]] {
-  return ["setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", join(POSTGRES_BIN, bin), ...args]];
+  return asPostgresUser(join(POSTGRES_BIN, bin), args);
 }
 
 function chownTree(path: string): void {
@@ -72,7 +96,17 @@ async function initCluster(ctx: StackContext, l: Layout): Promise<void> {
   writeFileSync(pwfile, `${PASSWORD}\n`);
   for (const p of [l.dir, l.data, l.sockets, pwfile]) chownTree(p);
   const [cmd, args] = asPostgres("initdb", ["-D", l.data, "-U", USER, `--pwfile=${pwfile}`, "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"]);
-  await run(cmd, args);
+  try {
+    await run(cmd, args);
+  } catch (err) {
+    // Once more on a fresh directory: a first start on a busy machine is the one place a fork
+    // can fail for want of resources, and a half-made cluster would fail every later start.
+    ctx.log(`postgres: initdb failed, trying once more: ${err instanceof Error ? err.message : String(err)}`);
+    rmSync(l.data, { recursive: true, force: true });
+    mkdirSync(l.data, { recursive: true });
+    chownTree(l.data);
+    await run(cmd, args);
+  }
   // Logical replication connections match a database line, physical ones the `replication` keyword.
   writeFileSync(
     join(l.data, "pg_hba.conf"),

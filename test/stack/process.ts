@@ -145,10 +145,17 @@ export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: 
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
+    // A child that could not be started, or exited before reading its input, closes its stdin:
+    // the write fails with EPIPE. Unhandled, that 'error' event kills the whole test run; the
+    // child's own outcome ('error' or its exit code, below) is what the caller must see.
+    let stdinError = "";
+    child.stdin.on("error", (err: Error) => (stdinError = `\n(writing its stdin: ${err.message})`));
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}:\n${out.slice(-4000)}`))));
+    child.on("error", (err) => reject(new Error(`${cmd} ${args.join(" ")} could not run: ${err.message}`, { cause: err })));
+    child.on("close", (code, signal) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")} exited ${code ?? signal}:\n${out.slice(-4000)}${stdinError}`)),
+    );
     child.stdin.end(opts.input ?? "");
   });
 }

@@ -1,9 +1,9 @@
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Component, StackContext } from "./component.js";
 import { allComponents, componentLoaders } from "./components.js";
 import { binDir, cacheDir, dropComponentEnv, readComponentEnv, repoRoot, saveComponentEnv, stateDir, writeCombinedEnv, type StackEnv } from "./env.js";
-import { killProcess, sleep } from "./process.js";
+import { isAlive, killProcess, sleep } from "./process.js";
 
 function log(message: string): void {
   process.stderr.write(`[stack ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -31,7 +31,30 @@ async function withDependencies(names: readonly string[]): Promise<string[]> {
   return allComponents.filter((n) => wanted.has(n));
 }
 
-/** Lock so that a test run and a user's `up` do not start the same component twice. */
+/**
+ * Whether the lock's holder is gone: its pid is written right after the directory is made, so
+ * a lock without one for more than a few seconds (or an older lock without pids) is stale too.
+ */
+function staleLock(lock: string): boolean {
+  const pidFile = join(lock, "pid");
+  try {
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, "utf8").trim());
+      return Number.isInteger(pid) && pid > 0 && !isAlive(pid);
+    }
+    return Date.now() - statSync(lock).mtimeMs > 10_000;
+  } catch (err) {
+    // Released between our looks: not stale, the next mkdir takes it.
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw err;
+  }
+}
+
+/**
+ * Lock so that a test run and a user's `up` do not start the same component twice. The holder
+ * writes its pid; a lock whose holder died (a run killed, or crashed mid-`up`) is taken over at
+ * once, so the `down` after a crashed run does not wait out the deadline.
+ */
 async function withLock<T>(fn: () => Promise<T>): Promise<T> {
   const lock = join(stateDir, "lock");
   mkdirSync(stateDir, { recursive: true });
@@ -39,8 +62,15 @@ async function withLock<T>(fn: () => Promise<T>): Promise<T> {
   for (;;) {
     try {
       mkdirSync(lock);
+      writeFileSync(join(lock, "pid"), String(process.pid));
       break;
-    } catch {
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      if (staleLock(lock)) {
+        log(`stack: lock ${lock} was left by a process that is gone; taking it over`);
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
       if (Date.now() > deadline) throw new Error(`stack lock ${lock} held for an hour; remove it if no stack command runs`);
       await sleep(500);
     }
